@@ -1,0 +1,59 @@
+// Sizes of what a browser loads: the .wasm, the JS glue, and an esbuild bundle of a one-line
+// consumer (minified, gzip -9, brotli), next to jwt-decode and jose's decodeJwt bundled the
+// same way. With --check, exits 1 when tokenkeeper exceeds size-budget.json.
+import { build } from "esbuild";
+import { readFile, mkdtemp, writeFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync, brotliCompressSync, constants } from "node:zlib";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const check = process.argv.includes("--check");
+
+const measure = (bytes) => ({
+  raw: bytes.length,
+  gzip: gzipSync(bytes, { level: 9 }).length,
+  brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+});
+
+async function bundle(source) {
+  const dir = await mkdtemp(join(tmpdir(), "tk-size-"));
+  const entry = join(dir, "entry.mjs");
+  await writeFile(entry, source);
+  try {
+    const out = await build({
+      entryPoints: [entry], bundle: true, minify: true, format: "esm", write: false,
+      platform: "browser", nodePaths: [join(ROOT, "node_modules")], logLevel: "silent",
+      alias: { tokenkeeper: join(ROOT, "js/index.js") }, outdir: dir,
+    });
+    return Buffer.concat(out.outputFiles.filter((f) => f.path.endsWith(".js")).map((f) => Buffer.from(f.contents)));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const wasm = measure(await readFile(join(ROOT, "pkg/tokenkeeper_bg.wasm")));
+const glue = measure(await bundle(`export * from "tokenkeeper"; export { default } from "tokenkeeper";`));
+const rows = [
+  ["tokenkeeper .wasm", wasm],
+  ["tokenkeeper JS (all exports, bundled)", glue],
+  ["tokenkeeper total (wasm + JS)", { raw: wasm.raw + glue.raw, gzip: wasm.gzip + glue.gzip, brotli: wasm.brotli + glue.brotli }],
+  ["jwt-decode jwtDecode (bundled)", measure(await bundle(`export { jwtDecode } from "jwt-decode";`))],
+  ["jose decodeJwt (bundled)", measure(await bundle(`export { decodeJwt } from "jose";`))],
+];
+
+console.log("| what | raw | gzip -9 | brotli |\n|---|---|---|---|");
+for (const [name, s] of rows) console.log(`| ${name} | ${s.raw} | ${s.gzip} | ${s.brotli} |`);
+
+if (check) {
+  const budget = JSON.parse(await readFile(join(ROOT, "size-budget.json"), "utf8"));
+  const over = [
+    ["wasmGzip", wasm.gzip],
+    ["glueGzip", glue.gzip],
+    ["bundleGzip", wasm.gzip + glue.gzip],
+  ].filter(([key, value]) => value > budget[key]);
+  for (const [key, value] of over) console.error(`size: ${key} ${value} bytes exceeds the budget of ${budget[key]}`);
+  if (over.length) process.exit(1);
+  console.log("size: within size-budget.json");
+}

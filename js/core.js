@@ -1,0 +1,144 @@
+// The public decoding API over the wasm exports. Shared by the browser entry (index.js)
+// and the Node entry (node.js); they differ only in how the .wasm bytes are loaded.
+//
+// Tokens cross into wasm as bytes written with TextEncoder.encodeInto into a buffer the wasm
+// module owns, and the decoded JSON comes back as bytes read straight out of wasm memory:
+// no per-character string copies, which would cost more than the decoding itself.
+import * as wasm from "../pkg/tokenkeeper.js";
+
+/** Every failure of the package, with a stable `code`. Never carries token text. */
+export class TokenError extends Error {
+  constructor(code, message, details) {
+    super(message);
+    this.code = code;
+    if (details && details.part !== undefined) this.part = details.part;
+    if (details && details.claim !== undefined) this.claim = details.claim;
+  }
+}
+TokenError.prototype.name = "TokenError";
+
+let ready = null;
+let memory = null;
+let heap = new Uint8Array(0);
+let inputPtr = 0;
+let inputCapacity = 0;
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder();
+
+/** Runs `load` (which instantiates the wasm module) once; later calls share its promise. */
+export function initializeWith(load) {
+  if (ready === null) {
+    ready = Promise.resolve()
+      .then(load)
+      .then((exports) => {
+        memory = exports.memory;
+        heap = new Uint8Array(memory.buffer);
+      })
+      .catch((cause) => {
+        ready = null; // let a later init() try again
+        throw new TokenError("ERR_INIT_FAILED", "the tokenkeeper wasm module could not be loaded", { cause });
+      });
+  }
+  return ready;
+}
+
+/** Loads the wasm module from bytes or a compiled `WebAssembly.Module`, synchronously. */
+export function initSync(module) {
+  if (memory === null) {
+    const exports = wasm.initSync({ module });
+    memory = exports.memory;
+    heap = new Uint8Array(memory.buffer);
+    ready = Promise.resolve();
+  }
+}
+
+export const wasmInit = wasm.default;
+
+function currentHeap() {
+  // Growing wasm memory detaches the old buffer (length 0): take a fresh view then.
+  if (heap.byteLength === 0) heap = new Uint8Array(memory.buffer);
+  return heap;
+}
+
+function errorFromStatus(status) {
+  return new TokenError(wasm.errorCode(status), wasm.errorMessage(status), {
+    part: wasm.errorPart(status),
+    claim: wasm.errorClaim(status),
+  });
+}
+
+export function notInitialized() {
+  return new TokenError("ERR_NOT_INITIALIZED", "call and await init() before using tokenkeeper");
+}
+
+function invalidArgument(message) {
+  return new TokenError("ERR_INVALID_ARGUMENT", message);
+}
+
+/** Decodes `token` inside wasm; afterwards the wasm getters describe it. Throws TokenError. */
+function load(token) {
+  if (memory === null) throw notInitialized();
+  if (typeof token !== "string") {
+    throw new TokenError("ERR_TOKEN_MALFORMED", "the token must be a string");
+  }
+  // encodeInto writes at most 3 bytes per UTF-16 unit.
+  const capacity = token.length * 3;
+  if (capacity > inputCapacity) {
+    inputPtr = wasm.inputBuffer(capacity);
+    inputCapacity = capacity;
+  }
+  const target = currentHeap().subarray(inputPtr, inputPtr + capacity);
+  const { written } = encoder.encodeInto(token, target);
+  const status = wasm.decodeInput(written);
+  if (status !== 0) throw errorFromStatus(status);
+}
+
+function parseJson(ptr, len, part) {
+  const text = utf8.decode(currentHeap().subarray(ptr, ptr + len));
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Unreachable: wasm validated the JSON. Never rethrow the SyntaxError: it quotes the text.
+    throw errorFromStatus(part === "header" ? -0x15 : -0x25);
+  }
+}
+
+export function decodeJwt(token) {
+  load(token);
+  return parseJson(wasm.payloadPtr(), wasm.payloadLen(), "payload");
+}
+
+export function decodeHeader(token) {
+  load(token);
+  return parseJson(wasm.headerPtr(), wasm.headerLen(), "header");
+}
+
+export function expiresAt(token) {
+  load(token);
+  const exp = wasm.lastExp();
+  return exp !== exp ? undefined : exp; // NaN means "no exp"
+}
+
+function timeOption(opts, name, fallback) {
+  const value = opts == null ? undefined : opts[name];
+  if (value === undefined) return fallback;
+  const n = value instanceof Date ? value.getTime() : value;
+  if (typeof n !== "number" || !Number.isFinite(n)) {
+    throw invalidArgument(`${name} must be a finite number`);
+  }
+  return n;
+}
+
+export function isExpired(token, opts) {
+  const now = timeOption(opts, "now", undefined);
+  const leeway = timeOption(opts, "leewaySeconds", 0);
+  load(token);
+  return wasm.lastIsExpired(now === undefined ? Date.now() : now, leeway);
+}
+
+export function secondsUntilExpiry(token, opts) {
+  const now = timeOption(opts, "now", undefined);
+  load(token);
+  const left = wasm.lastSecondsUntilExpiry(now === undefined ? Date.now() : now);
+  return left !== left ? undefined : left;
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `npm test`: every test, in every place the code runs. Installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { echo; echo "=== $* ==="; }
+
+step "setup"
+bash scripts/setup.sh --browser
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "cargo clippy --all-targets -- -D warnings (host and wasm32)"
+cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --all-targets --target wasm32-unknown-unknown --quiet -- -D warnings
+
+step "host tests (cargo test)"
+cargo test --quiet
+
+step "wasm tests in Node and headless Chromium (wasm-bindgen-test-runner)"
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown
+
+step "build the package"
+bash scripts/build.sh
+
+step "pack and install into a scratch project"
+bash scripts/pack-for-tests.sh
+
+step "packaging lint (publint)"
+node_modules/.bin/publint --strict tests/.scratch/node_modules/tokenkeeper
+
+step "TypeScript: the shipped types compile a consumer (tsc --strict)"
+(cd tests/.scratch && ../../node_modules/.bin/tsc -p .)
+
+step "size budget (size-budget.json)"
+node bench/size.mjs --check
+
+step "JavaScript tests of the packed package (Node and Chromium)"
+node --test --test-concurrency=1 tests/js/

@@ -1,0 +1,220 @@
+//! One error type with one stable code per failure.
+//!
+//! Tokens end up in logs and error trackers, so no variant carries any text taken
+//! from the token: only which part failed and which claim had the wrong type.
+
+use core::fmt;
+
+/// The part of a compact JWS a decoding error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The protected header (first segment).
+    Header,
+    /// The claims set (second segment).
+    Payload,
+    /// The signature (third segment).
+    Signature,
+}
+
+impl Part {
+    /// The name used on the JavaScript side (`err.part`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Part::Header => "header",
+            Part::Payload => "payload",
+            Part::Signature => "signature",
+        }
+    }
+}
+
+/// A registered time claim whose type is checked (`exp`, `nbf`, `iat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeClaim {
+    /// Expiration time.
+    Exp,
+    /// Not before.
+    Nbf,
+    /// Issued at.
+    Iat,
+}
+
+impl TimeClaim {
+    /// The claim's name as it appears in the payload.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeClaim::Exp => "exp",
+            TimeClaim::Nbf => "nbf",
+            TimeClaim::Iat => "iat",
+        }
+    }
+}
+
+/// Why a token could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not a compact JWS: wrong number of segments, an empty header or payload, not a string.
+    Malformed,
+    /// A five-segment compact JWE: encrypted tokens cannot be read client-side.
+    Encrypted,
+    /// A segment is not base64url (bad character, impossible length, non-canonical bits).
+    Base64(Part),
+    /// A decoded segment is not valid UTF-8.
+    Utf8(Part),
+    /// A decoded segment is not valid JSON.
+    Json(Part),
+    /// A decoded segment is valid JSON but not an object.
+    NotObject(Part),
+    /// `exp`, `nbf` or `iat` is present but not a number.
+    ClaimType(TimeClaim),
+}
+
+impl TokenError {
+    /// The stable code, as seen by JavaScript in `err.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TokenError::Malformed => "ERR_TOKEN_MALFORMED",
+            TokenError::Encrypted => "ERR_TOKEN_ENCRYPTED",
+            TokenError::Base64(_) => "ERR_TOKEN_BASE64",
+            TokenError::Utf8(_) => "ERR_TOKEN_UTF8",
+            TokenError::Json(_) => "ERR_TOKEN_JSON",
+            TokenError::NotObject(_) => "ERR_TOKEN_NOT_OBJECT",
+            TokenError::ClaimType(_) => "ERR_CLAIM_TYPE",
+        }
+    }
+
+    /// Which part failed, where that applies.
+    pub fn part(&self) -> Option<Part> {
+        match *self {
+            TokenError::Base64(p)
+            | TokenError::Utf8(p)
+            | TokenError::Json(p)
+            | TokenError::NotObject(p) => Some(p),
+            TokenError::ClaimType(_) => Some(Part::Payload),
+            TokenError::Malformed | TokenError::Encrypted => None,
+        }
+    }
+
+    /// The claim with the wrong type, for [`TokenError::ClaimType`].
+    pub fn claim(&self) -> Option<TimeClaim> {
+        match *self {
+            TokenError::ClaimType(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// A compact integer form for the wasm boundary: `code index | part << 4 | claim << 8`.
+    /// Always negative, so that it never collides with a length or a count.
+    pub fn to_wire(self) -> i32 {
+        let code = match self {
+            TokenError::Malformed => 1,
+            TokenError::Encrypted => 2,
+            TokenError::Base64(_) => 3,
+            TokenError::Utf8(_) => 4,
+            TokenError::Json(_) => 5,
+            TokenError::NotObject(_) => 6,
+            TokenError::ClaimType(_) => 7,
+        };
+        let part = match self.part() {
+            None => 0,
+            Some(Part::Header) => 1,
+            Some(Part::Payload) => 2,
+            Some(Part::Signature) => 3,
+        };
+        let claim = match self.claim() {
+            None => 0,
+            Some(TimeClaim::Exp) => 1,
+            Some(TimeClaim::Nbf) => 2,
+            Some(TimeClaim::Iat) => 3,
+        };
+        -(code | (part << 4) | (claim << 8))
+    }
+
+    /// The inverse of [`TokenError::to_wire`]; `None` for a value no error produces.
+    pub fn from_wire(wire: i32) -> Option<TokenError> {
+        let bits = wire.checked_neg()?;
+        let part = match (bits >> 4) & 0xf {
+            1 => Part::Header,
+            2 => Part::Payload,
+            3 => Part::Signature,
+            _ => Part::Payload,
+        };
+        let claim = match (bits >> 8) & 0xf {
+            1 => TimeClaim::Exp,
+            2 => TimeClaim::Nbf,
+            _ => TimeClaim::Iat,
+        };
+        Some(match bits & 0xf {
+            1 => TokenError::Malformed,
+            2 => TokenError::Encrypted,
+            3 => TokenError::Base64(part),
+            4 => TokenError::Utf8(part),
+            5 => TokenError::Json(part),
+            6 => TokenError::NotObject(part),
+            7 => TokenError::ClaimType(claim),
+            _ => return None,
+        })
+    }
+}
+
+impl TokenError {
+    /// A fixed, human-readable message. Static text only: it can never contain token text,
+    /// and it keeps the formatting machinery out of the wasm module.
+    pub fn message(&self) -> &'static str {
+        use Part::*;
+        match self {
+            TokenError::Malformed => {
+                "not a compact JWS: expected three dot-separated segments with a non-empty header and payload"
+            }
+            TokenError::Encrypted => {
+                "the token is an encrypted JWE (five segments) and cannot be decoded"
+            }
+            TokenError::Base64(Header) => "the header segment is not valid base64url",
+            TokenError::Base64(Payload) => "the payload segment is not valid base64url",
+            TokenError::Base64(Signature) => "the signature segment is not valid base64url",
+            TokenError::Utf8(Header) => "the header segment is not valid UTF-8",
+            TokenError::Utf8(_) => "the payload segment is not valid UTF-8",
+            TokenError::Json(Header) => "the header segment is not valid JSON",
+            TokenError::Json(_) => "the payload segment is not valid JSON",
+            TokenError::NotObject(Header) => "the header segment is not a JSON object",
+            TokenError::NotObject(_) => "the payload segment is not a JSON object",
+            TokenError::ClaimType(TimeClaim::Exp) => "the \"exp\" claim must be a number",
+            TokenError::ClaimType(TimeClaim::Nbf) => "the \"nbf\" claim must be a number",
+            TokenError::ClaimType(TimeClaim::Iat) => "the \"iat\" claim must be a number",
+        }
+    }
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_form_round_trips_for_every_variant() {
+        let parts = [Part::Header, Part::Payload, Part::Signature];
+        let mut all = vec![TokenError::Malformed, TokenError::Encrypted];
+        for p in parts {
+            all.extend([
+                TokenError::Base64(p),
+                TokenError::Utf8(p),
+                TokenError::Json(p),
+                TokenError::NotObject(p),
+            ]);
+        }
+        all.extend([TimeClaim::Exp, TimeClaim::Nbf, TimeClaim::Iat].map(TokenError::ClaimType));
+        for e in all {
+            assert!(e.to_wire() < 0);
+            assert_eq!(TokenError::from_wire(e.to_wire()), Some(e), "{e:?}");
+        }
+        assert_eq!(TokenError::from_wire(0), None);
+        assert_eq!(TokenError::from_wire(i32::MIN), None);
+    }
+}

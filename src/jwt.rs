@@ -1,0 +1,252 @@
+//! Decoding a compact JWS without verifying it: split, base64url, UTF-8, JSON.
+//!
+//! Every entry point checks the whole token — all three segments, both JSON parts and the
+//! time claims — so a token is either well-formed or it is not, whichever question is asked.
+
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine;
+
+use crate::claims::TimeClaims;
+use crate::error::{Part, TokenError};
+use crate::json::{scan_object, JsonFault};
+
+/// base64url with or without `=` padding; canonical trailing bits only.
+const BASE64URL: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The three segments of a compact JWS, still encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segments<'a> {
+    /// The encoded protected header.
+    pub header: &'a [u8],
+    /// The encoded payload.
+    pub payload: &'a [u8],
+    /// The encoded signature (empty for an unsecured JWT).
+    pub signature: &'a [u8],
+}
+
+/// Splits a compact serialization into its segments.
+pub fn split(token: &[u8]) -> Result<Segments<'_>, TokenError> {
+    let mut dots = [0usize; 2];
+    let mut count = 0usize;
+    for (i, &b) in token.iter().enumerate() {
+        if b == b'.' {
+            if count < 2 {
+                dots[count] = i;
+            }
+            count += 1;
+        }
+    }
+    match count {
+        2 => {}
+        4 => return Err(TokenError::Encrypted),
+        _ => return Err(TokenError::Malformed),
+    }
+    let header = &token[..dots[0]];
+    let payload = &token[dots[0] + 1..dots[1]];
+    let signature = &token[dots[1] + 1..];
+    if header.is_empty() || payload.is_empty() {
+        return Err(TokenError::Malformed);
+    }
+    Ok(Segments {
+        header,
+        payload,
+        signature,
+    })
+}
+
+/// A reusable decoder: keeps its buffers between calls, so decoding allocates only when a
+/// token is larger than any seen before.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    header: Vec<u8>,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl Decoder {
+    /// A decoder with empty buffers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decodes and checks the whole token; afterwards [`Decoder::header_json`] and
+    /// [`Decoder::payload_json`] hold the decoded JSON texts.
+    pub fn decode(&mut self, token: &[u8]) -> Result<TimeClaims, TokenError> {
+        let segments = split(token)?;
+        decode_segment(segments.header, &mut self.header, Part::Header)?;
+        decode_segment(segments.payload, &mut self.payload, Part::Payload)?;
+        decode_segment(segments.signature, &mut self.signature, Part::Signature)?;
+        check_json(&self.header, Part::Header)?;
+        check_json(&self.payload, Part::Payload)
+    }
+
+    /// The decoded header of the last successful [`Decoder::decode`].
+    pub fn header_json(&self) -> &[u8] {
+        &self.header
+    }
+
+    /// The decoded payload of the last successful [`Decoder::decode`].
+    pub fn payload_json(&self) -> &[u8] {
+        &self.payload
+    }
+}
+
+fn decode_segment(encoded: &[u8], out: &mut Vec<u8>, part: Part) -> Result<(), TokenError> {
+    out.clear();
+    BASE64URL
+        .decode_vec(encoded, out)
+        .map_err(|_| TokenError::Base64(part))
+}
+
+fn check_json(bytes: &[u8], part: Part) -> Result<TimeClaims, TokenError> {
+    core::str::from_utf8(bytes).map_err(|_| TokenError::Utf8(part))?;
+    match scan_object(bytes) {
+        Ok(claims) if part == Part::Payload => Ok(claims),
+        Ok(_) => Ok(TimeClaims::default()),
+        Err(JsonFault::Syntax) => Err(TokenError::Json(part)),
+        Err(JsonFault::NotObject) => Err(TokenError::NotObject(part)),
+        // Time claims in a header mean nothing; only the payload's are checked.
+        Err(JsonFault::ClaimType(_)) if part == Part::Header => Ok(TimeClaims::default()),
+        Err(JsonFault::ClaimType(c)) => Err(TokenError::ClaimType(c)),
+    }
+}
+
+/// A decoded token: the header and payload as JSON text, and the payload's time claims.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedJwt {
+    /// The protected header, as JSON text.
+    pub header: String,
+    /// The payload (claims set), as JSON text.
+    pub payload: String,
+    /// `exp`, `nbf` and `iat` of the payload.
+    pub claims: TimeClaims,
+}
+
+/// Decodes a token (without verifying its signature).
+pub fn decode(token: &str) -> Result<DecodedJwt, TokenError> {
+    let mut decoder = Decoder::new();
+    let claims = decoder.decode(token.as_bytes())?;
+    // Both were checked as UTF-8 by `decode`.
+    let text = |b: Vec<u8>| String::from_utf8(b).map_err(|_| TokenError::Utf8(Part::Payload));
+    Ok(DecodedJwt {
+        header: text(decoder.header)?,
+        payload: text(decoder.payload)?,
+        claims,
+    })
+}
+
+/// The payload's time claims, after checking the whole token.
+pub fn time_claims(token: &str) -> Result<TimeClaims, TokenError> {
+    Decoder::new().decode(token.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::TimeClaim;
+
+    fn b64(s: &str) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+    }
+
+    fn token(header: &str, payload: &str) -> String {
+        format!("{}.{}.c2ln", b64(header), b64(payload))
+    }
+
+    const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+    #[test]
+    fn decodes_header_payload_and_claims() {
+        let d = decode(&token(HEADER, r#"{"sub":"a","exp":100,"iat":50.5}"#)).unwrap();
+        assert_eq!(d.header, HEADER);
+        assert_eq!(d.payload, r#"{"sub":"a","exp":100,"iat":50.5}"#);
+        assert_eq!(d.claims.exp, Some(100.0));
+        assert_eq!(d.claims.iat, Some(50.5));
+        assert_eq!(d.claims.nbf, None);
+    }
+
+    #[test]
+    fn padding_is_optional_and_signature_may_be_empty() {
+        let padded = base64::engine::general_purpose::URL_SAFE.encode(r#"{"a":1}"#);
+        assert!(padded.ends_with('='));
+        let t = format!("{}.{}.", b64(HEADER), padded);
+        assert_eq!(decode(&t).unwrap().payload, r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn structure_errors() {
+        let h = b64(HEADER);
+        let p = b64("{}");
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a.b",
+            "a.b.c.d",
+            "a.b.c.d.e.f",
+            &format!(".{p}.s"),
+            &format!("{h}..s"),
+        ] {
+            assert_eq!(decode(bad), Err(TokenError::Malformed), "{bad:?}");
+        }
+        assert_eq!(decode("a.b.c.d.e"), Err(TokenError::Encrypted));
+    }
+
+    #[test]
+    fn base64_errors_name_the_part() {
+        let h = b64(HEADER);
+        let p = b64("{}");
+        let cases = [
+            (format!("{h}+.{p}."), Part::Header),
+            (format!("{h}.{p}/."), Part::Payload),
+            (format!("{h}.{p} ."), Part::Payload),
+            (format!("{h}.{p}.ab+c"), Part::Signature),
+            (format!("{h}.{p}.a"), Part::Signature), // impossible length
+            (format!("{h}.e30."), Part::Payload), // "{}" with non-canonical bits: e30 is canonical
+        ];
+        for (t, part) in &cases[..5] {
+            assert_eq!(decode(t), Err(TokenError::Base64(*part)), "{t}");
+        }
+        // e30 = "{}" canonical; e31 has non-zero trailing bits and is refused.
+        assert!(decode(&cases[5].0).is_ok());
+        assert_eq!(
+            decode(&format!("{h}.e31.")),
+            Err(TokenError::Base64(Part::Payload))
+        );
+    }
+
+    #[test]
+    fn utf8_json_object_and_claim_errors() {
+        let bad_utf8 = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([b'{', 0xff, b'}']);
+        assert_eq!(
+            decode(&format!("{}.{}.", b64(HEADER), bad_utf8)),
+            Err(TokenError::Utf8(Part::Payload))
+        );
+        assert_eq!(
+            decode(&token("{", "{}")),
+            Err(TokenError::Json(Part::Header))
+        );
+        assert_eq!(
+            decode(&token(HEADER, "{")),
+            Err(TokenError::Json(Part::Payload))
+        );
+        assert_eq!(
+            decode(&token("[]", "{}")),
+            Err(TokenError::NotObject(Part::Header))
+        );
+        assert_eq!(
+            decode(&token(HEADER, "7")),
+            Err(TokenError::NotObject(Part::Payload))
+        );
+        assert_eq!(
+            decode(&token(HEADER, r#"{"exp":"soon"}"#)),
+            Err(TokenError::ClaimType(TimeClaim::Exp))
+        );
+        // Time-claim names in the header are not registered claims there.
+        assert!(decode(&token(r#"{"alg":"none","exp":"x"}"#, "{}")).is_ok());
+    }
+}

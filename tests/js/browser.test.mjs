@@ -1,0 +1,110 @@
+// The packed package in real headless Chromium: a plain module page, a Vite build, the demo.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { cp, rm } from "node:fs/promises";
+import { promisify } from "node:util";
+import * as jose from "jose";
+import { launchChromium, openPage } from "../support/browser.mjs";
+import { serveStatic } from "../support/static-server.mjs";
+import { ROOT, SCRATCH } from "../support/package.mjs";
+import { corpus, sign } from "../support/tokens.mjs";
+import { startDemo } from "../../www/server.mjs";
+
+let browser;
+let site;
+before(async () => {
+  browser = await launchChromium();
+  site = await serveStatic({ "/": SCRATCH, "/pages": `${ROOT}tests/fixtures/pages` });
+});
+after(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+async function plainPage() {
+  const opened = await openPage(browser, `${site.url}/pages/plain.html`);
+  await opened.page.waitForFunction(() => document.getElementById("out").textContent === "ready");
+  return opened;
+}
+
+test("a plain <script type=module> page decodes like jose", async () => {
+  const { context, page, pageErrors } = await plainPage();
+  assert.equal(await page.evaluate(() => window.beforeInit), "ERR_NOT_INITIALIZED");
+  const tokens = await corpus();
+  const decoded = await page.evaluate(
+    (ts) => ts.map((t) => [window.tokenkeeper.decodeJwt(t), window.tokenkeeper.decodeHeader(t), window.tokenkeeper.expiresAt(t) ?? null]),
+    tokens,
+  );
+  tokens.forEach((t, i) => {
+    assert.deepStrictEqual(decoded[i][0], jose.decodeJwt(t));
+    assert.deepStrictEqual(decoded[i][1], jose.decodeProtectedHeader(t));
+    assert.equal(decoded[i][2], jose.decodeJwt(t).exp ?? null);
+  });
+  assert.deepEqual(pageErrors, []);
+  await context.close();
+});
+
+test("in the browser, errors are TokenErrors and a good call follows every bad one", async () => {
+  const { context, page } = await plainPage();
+  const good = await sign({ sub: "ok", exp: 2_000_000_000 });
+  const results = await page.evaluate((good) => {
+    const tk = window.tokenkeeper;
+    const bad = [7, "a.b.c.d.e", "..", "x".repeat(500_000), `${good}+`, `${good.split(".")[0]}.W10.`, "é".repeat(50_000)];
+    return bad.map((b) => {
+      let code;
+      try { tk.decodeJwt(b); } catch (e) { code = e instanceof tk.TokenError && e.name === "TokenError" ? e.code : `not a TokenError: ${e}`; }
+      return [code, tk.decodeJwt(good).sub, tk.expiresAt(good)];
+    });
+  }, good);
+  assert.deepEqual(results.map((r) => r[0]), [
+    "ERR_TOKEN_MALFORMED", "ERR_TOKEN_ENCRYPTED", "ERR_TOKEN_MALFORMED", "ERR_TOKEN_MALFORMED",
+    "ERR_TOKEN_BASE64", "ERR_TOKEN_NOT_OBJECT", "ERR_TOKEN_MALFORMED",
+  ]);
+  for (const r of results) assert.deepEqual(r.slice(1), ["ok", 2_000_000_000]);
+  await context.close();
+});
+
+test("a Vite build with an empty config bundles and runs the package", async () => {
+  const app = `${SCRATCH}vite-app/`;
+  await rm(app, { recursive: true, force: true });
+  await cp(`${ROOT}tests/fixtures/vite-app`, app, { recursive: true });
+  await promisify(execFile)(`${ROOT}node_modules/.bin/vite`, ["build", "--logLevel", "error"], { cwd: app });
+  const served = await serveStatic({ "/": `${app}dist` });
+  try {
+    const token = await sign({ sub: "vite-user", exp: 1_900_000_000 });
+    const { context, page, pageErrors } = await openPage(browser, `${served.url}/?token=${token}`);
+    await page.waitForFunction(() => document.getElementById("out").textContent.startsWith("{"));
+    const result = JSON.parse(await page.textContent("#out"));
+    assert.deepEqual(result, { claims: { sub: "vite-user", exp: 1_900_000_000 }, exp: 1_900_000_000 });
+    assert.deepEqual(pageErrors, []);
+    await context.close();
+  } finally {
+    await served.close();
+  }
+});
+
+test("the demo page decodes a pasted token and shows errors by code", async () => {
+  const demo = await startDemo();
+  try {
+    const { context, page, pageErrors } = await openPage(browser, `${demo.url}/`);
+    await page.waitForSelector("body[data-ready=true]");
+    const exp = Math.floor(Date.now() / 1000) + 120;
+    const token = await sign({ sub: "demo-user", iat: exp - 3600, exp });
+    await page.fill("#token", token);
+    assert.equal(await page.getAttribute("#status", "data-state"), "ok");
+    assert.deepEqual(JSON.parse(await page.textContent("#claims")), { sub: "demo-user", iat: exp - 3600, exp });
+    assert.equal(JSON.parse(await page.textContent("#header")).alg, "HS256");
+    assert.match(await page.textContent("#countdown"), /Expires in 1[12]\d s/);
+    assert.ok(await page.isVisible("dd[data-claim=exp]"));
+    await page.fill("#token", `${token.split(".")[0]}.W10.`);
+    assert.equal(await page.getAttribute("#status", "data-state"), "error");
+    assert.match(await page.textContent("#status"), /^ERR_TOKEN_NOT_OBJECT \(part: payload\)/);
+    await page.click("#sample");
+    assert.match(await page.textContent("#countdown"), /Expires in (89|90) s/);
+    assert.deepEqual(pageErrors, []);
+    await context.close();
+  } finally {
+    await demo.close();
+  }
+});

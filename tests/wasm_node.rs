@@ -1,0 +1,5 @@
+//! wasm tests run by wasm-bindgen-test-runner in Node.
+#![cfg(target_arch = "wasm32")]
+
+#[path = "wasm_shared/decode_cases.rs"]
+mod decode_cases;
