@@ -67,11 +67,16 @@ function errorFromStatus(status) {
   });
 }
 
+/** Whether init() has completed. */
+export function isInitialized() {
+  return memory !== null;
+}
+
 export function notInitialized() {
   return new TokenError("ERR_NOT_INITIALIZED", "call and await init() before using tokenkeeper");
 }
 
-function invalidArgument(message) {
+export function invalidArgument(message) {
   return new TokenError("ERR_INVALID_ARGUMENT", message);
 }
 

@@ -35,7 +35,18 @@ export type TokenErrorCode =
   | "ERR_CLAIM_TYPE"
   | "ERR_NOT_INITIALIZED"
   | "ERR_INIT_FAILED"
-  | "ERR_INVALID_ARGUMENT";
+  | "ERR_INVALID_ARGUMENT"
+  | "ERR_NO_TOKEN"
+  | "ERR_TOKEN_EXPIRED"
+  | "ERR_DISPOSED"
+  | "ERR_BUSY"
+  | "ERR_STORAGE_UNAVAILABLE"
+  | "ERR_STORAGE_BLOCKED"
+  | "ERR_STORAGE_QUOTA"
+  | "ERR_STORAGE_FAILED"
+  | "ERR_RECORD_CORRUPT"
+  | "ERR_RECORD_FOREIGN"
+  | "ERR_RECORD_VERSION";
 
 /** Every failure of the package. No message, code or property ever contains token text. */
 export class TokenError extends Error {
@@ -84,3 +95,71 @@ export function isExpired(token: string, opts?: ExpiryOptions): boolean;
 
 /** `exp - now/1000` (negative once expired), undefined without `exp`. Throws TokenError. */
 export function secondsUntilExpiry(token: string, opts?: { now?: number | Date }): number | undefined;
+
+/** Tokens as an OAuth 2.0 token response gives them (snake_case names are accepted too). */
+export interface TokenSet {
+  /** A JWT, or an opaque token when `expiresIn` is given. */
+  accessToken: string;
+  refreshToken?: string;
+  idToken?: string;
+  /** Seconds from receipt, as in an OAuth 2.0 token response. */
+  expiresIn?: number;
+}
+
+export interface KeeperOptions {
+  /** Storage key prefix (`<namespace>:tokens`); default "tokenkeeper". */
+  namespace?: string;
+  /** Where tokens go without remember-me; default "session". */
+  storage?: "session" | "local" | "memory";
+  /** Your own refresh call. */
+  refresh?: (current: TokenSet) => Promise<TokenSet>;
+  /** The built-in RFC 6749 §6 refresh grant. */
+  oauth?: { tokenEndpoint: string; clientId: string; scope?: string; extraParams?: Record<string, string> };
+  /** Refresh this long before expiry; default 60 (shrinks for short-lived tokens). */
+  refreshBeforeSeconds?: number;
+  /** getAccessToken never hands out a token with less left; default 5. */
+  minValiditySeconds?: number;
+  retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Tabs share one refresh and one sign-out; default true. */
+  crossTab?: boolean;
+  /** Sign out after this long without touch()/getAccessToken()/fetch() in any tab. */
+  idleTimeoutSeconds?: number;
+  /** Sign out this long after the first setTokens. */
+  maxSessionSeconds?: number;
+  /** Injectable clock (epoch ms), for tests. */
+  now?: () => number;
+}
+
+export type ClearReason = "logout" | "invalid_grant" | "idle" | "max_session";
+export type StorageKind = "session" | "local" | "memory";
+
+export interface KeeperEventMap {
+  changed: { origin: "set" | "restore" | "other-tab" | "refresh"; claims: JwtPayload | undefined; expiresAt: number | undefined; storageKind: StorageKind };
+  refreshed: { expiresAt: number | undefined };
+  expired: { expiresAt: number | undefined };
+  error: { code: TokenErrorCode | (string & {}); message: string };
+  cleared: { reason: ClearReason };
+}
+export type KeeperEvent = keyof KeeperEventMap;
+
+export class TokenKeeper {
+  constructor(options?: KeeperOptions);
+  /** Stores new tokens; `remember: true` keeps them in localStorage across browser restarts. */
+  setTokens(tokens: TokenSet, opts?: { remember?: boolean }): void;
+  /** The access token while fresh; rejects with TokenError (ERR_NO_TOKEN, ...) otherwise. */
+  getAccessToken(): Promise<string>;
+  /** Removes the tokens from every storage and, with crossTab, from every tab. */
+  clear(): void;
+  /** Records user activity for idleTimeoutSeconds, in every tab. */
+  touch(): void;
+  /** Subscribes; returns the unsubscribe function. */
+  on<E extends KeeperEvent>(event: E, listener: (detail: KeeperEventMap[E]) => void): () => void;
+  /** Stops every timer and listener. */
+  dispose(): void;
+  readonly accessToken: string | undefined;
+  readonly claims: JwtPayload | undefined;
+  /** Epoch seconds. */
+  readonly expiresAt: number | undefined;
+  /** What is really in use. */
+  readonly storageKind: StorageKind;
+}

@@ -11,6 +11,7 @@ export {
   secondsUntilExpiry,
   initSync,
 } from "./core.js";
+export { TokenKeeper } from "./keeper.js";
 
 /**
  * Loads the wasm module once. `input` optionally overrides where it comes from: a URL,

@@ -12,6 +12,7 @@ export {
   secondsUntilExpiry,
   initSync,
 } from "./core.js";
+export { TokenKeeper } from "./keeper.js";
 
 /** Loads the wasm module once. `input` optionally gives the bytes or a WebAssembly.Module. */
 export default function init(input) {

@@ -218,3 +218,99 @@ mod tests {
         assert_eq!(TokenError::from_wire(i32::MIN), None);
     }
 }
+
+/// Why a keeper operation failed, or what went wrong in the background (`error` events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeeperError {
+    /// An option or argument has the wrong shape; the text says which.
+    InvalidArgument(&'static str),
+    /// The access token given to `setTokens` looks like a JWT but does not decode.
+    Token(TokenError),
+    /// Signed out: there is no token to hand out.
+    NoToken,
+    /// The access token has expired (or is about to) and cannot be refreshed.
+    TokenExpired,
+    /// The keeper was disposed.
+    Disposed,
+    /// The keeper was called back while it was computing (from the injected clock).
+    Busy,
+    /// Web storage does not exist here (Node, SSR); tokens are kept in memory.
+    StorageUnavailable,
+    /// Web storage access threw `SecurityError`; tokens are kept in memory.
+    StorageBlocked,
+    /// Web storage is full; tokens are kept in memory.
+    StorageQuota,
+    /// Web storage threw something else; tokens are kept in memory.
+    StorageFailed,
+    /// The stored record is not valid (truncated, edited, mistyped) and was ignored.
+    RecordCorrupt,
+    /// The value under the keeper's key was not written by tokenkeeper and was ignored.
+    RecordForeign,
+    /// The stored record has a newer format version and was ignored (left as it is).
+    RecordVersion,
+}
+
+impl KeeperError {
+    /// The stable code, as seen by JavaScript in `err.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeeperError::InvalidArgument(_) => "ERR_INVALID_ARGUMENT",
+            KeeperError::Token(e) => e.code(),
+            KeeperError::NoToken => "ERR_NO_TOKEN",
+            KeeperError::TokenExpired => "ERR_TOKEN_EXPIRED",
+            KeeperError::Disposed => "ERR_DISPOSED",
+            KeeperError::Busy => "ERR_BUSY",
+            KeeperError::StorageUnavailable => "ERR_STORAGE_UNAVAILABLE",
+            KeeperError::StorageBlocked => "ERR_STORAGE_BLOCKED",
+            KeeperError::StorageQuota => "ERR_STORAGE_QUOTA",
+            KeeperError::StorageFailed => "ERR_STORAGE_FAILED",
+            KeeperError::RecordCorrupt => "ERR_RECORD_CORRUPT",
+            KeeperError::RecordForeign => "ERR_RECORD_FOREIGN",
+            KeeperError::RecordVersion => "ERR_RECORD_VERSION",
+        }
+    }
+
+    /// A fixed message; never contains token text.
+    pub fn message(&self) -> &'static str {
+        match self {
+            KeeperError::InvalidArgument(text) => text,
+            KeeperError::Token(e) => e.message(),
+            KeeperError::NoToken => "signed out: there is no access token",
+            KeeperError::TokenExpired => "the access token has expired and cannot be refreshed",
+            KeeperError::Disposed => "this TokenKeeper was disposed",
+            KeeperError::Busy => "the keeper was called from its own clock or listener while busy",
+            KeeperError::StorageUnavailable => {
+                "web storage is not available here; tokens are kept in memory"
+            }
+            KeeperError::StorageBlocked => {
+                "web storage is blocked (SecurityError); tokens are kept in memory"
+            }
+            KeeperError::StorageQuota => {
+                "web storage is full (QuotaExceededError); tokens are kept in memory"
+            }
+            KeeperError::StorageFailed => "web storage failed; tokens are kept in memory",
+            KeeperError::RecordCorrupt => "a corrupt stored record was ignored",
+            KeeperError::RecordForeign => "a stored value not written by tokenkeeper was ignored",
+            KeeperError::RecordVersion => {
+                "a stored record of a newer format version was ignored and left in place"
+            }
+        }
+    }
+
+    /// The part and claim of a decoding error, where that applies.
+    pub fn token_error(&self) -> Option<TokenError> {
+        match self {
+            KeeperError::Token(e) => Some(*e),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for KeeperError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for KeeperError {}

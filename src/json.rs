@@ -1,12 +1,13 @@
-//! A strict JSON validator (RFC 8259, the grammar `JSON.parse` accepts) that also picks out
-//! the top-level time claims on the way.
+//! A strict JSON validator (RFC 8259, the grammar `JSON.parse` accepts) that shows the
+//! top-level members of an object to a visitor on the way, plus the small writer and
+//! unescaper the stored record needs.
 //!
-//! Why not serde_json: the JavaScript side builds the object with the engine's own
+//! Why not serde_json: the JavaScript side builds objects with the engine's own
 //! `JSON.parse`, which is the fastest way to make a JS object; here we only have to know that
-//! `JSON.parse` will succeed, that the value is an object, and what `exp`/`nbf`/`iat` are.
-//! A validating scan does that in one pass without allocating a tree, and keeps
-//! serde_json's formatting code out of the wasm module. It is iterative, so no nesting
-//! depth can overflow the stack.
+//! `JSON.parse` will succeed, that the value is an object, and what a few top-level members
+//! hold. A validating scan does that in one pass without allocating a tree, and keeps
+//! serde_json's code out of the wasm module. It is iterative, so no nesting depth can
+//! overflow the stack.
 
 use crate::claims::TimeClaims;
 use crate::error::TimeClaim;
@@ -23,6 +24,51 @@ pub enum JsonFault {
     ClaimType(TimeClaim),
 }
 
+/// A top-level member's value, as the visitor sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberValue<'a> {
+    /// A number; the text of it (valid JSON number syntax).
+    Number(&'a [u8]),
+    /// A string; its raw text between the quotes, and whether it contains escapes.
+    String {
+        /// The bytes between the quotes, escapes not yet resolved.
+        raw: &'a [u8],
+        /// Whether `raw` contains a backslash escape.
+        escaped: bool,
+    },
+    /// An object, array, `true`, `false` or `null`.
+    Other,
+}
+
+/// Sees the members of the top-level object, in order (duplicates included).
+pub trait MemberVisitor {
+    /// A member's key; return whether its value is wanted.
+    fn key(&mut self, raw: &[u8], escaped: bool) -> bool;
+    /// The value of the last key for which [`MemberVisitor::key`] returned true.
+    fn value(&mut self, value: MemberValue<'_>);
+}
+
+/// Validates `text` as JSON and requires an object, showing its members to `visitor`.
+/// The visitor is dynamic: it is called once per top-level member, and one copy of the
+/// scanner in the wasm module serves every visitor.
+pub fn scan_members(text: &[u8], visitor: &mut dyn MemberVisitor) -> Result<(), JsonFault> {
+    let mut scanner = Scanner {
+        s: text,
+        i: 0,
+        stack: Vec::new(),
+        wanted: false,
+        visitor,
+    };
+    scanner.skip_ws();
+    let is_object = scanner.peek() == Some(b'{');
+    scanner.run().map_err(|()| JsonFault::Syntax)?;
+    if is_object {
+        Ok(())
+    } else {
+        Err(JsonFault::NotObject)
+    }
+}
+
 /// What a top-level claim was last seen to hold (JSON.parse keeps the last duplicate).
 #[derive(Clone, Copy)]
 enum Seen {
@@ -31,28 +77,45 @@ enum Seen {
     NotNumber,
 }
 
+struct TimeClaimVisitor {
+    current: Option<TimeClaim>,
+    seen: [Seen; 3],
+}
+
+impl MemberVisitor for TimeClaimVisitor {
+    fn key(&mut self, raw: &[u8], escaped: bool) -> bool {
+        self.current = if escaped {
+            claim_named(&unescape_short(raw))
+        } else {
+            claim_named(raw)
+        };
+        self.current.is_some()
+    }
+
+    fn value(&mut self, value: MemberValue<'_>) {
+        if let Some(c) = self.current {
+            self.seen[c as usize] = match value {
+                MemberValue::Number(text) => Seen::Number(parse_json_number(text)),
+                _ => Seen::NotNumber,
+            };
+        }
+    }
+}
+
 /// Validates `text` as JSON, requires an object, and returns its top-level time claims.
 pub fn scan_object(text: &[u8]) -> Result<TimeClaims, JsonFault> {
-    let mut scanner = Scanner {
-        s: text,
-        i: 0,
-        stack: Vec::new(),
-        pending: None,
+    let mut visitor = TimeClaimVisitor {
+        current: None,
         seen: [Seen::Absent; 3],
     };
-    scanner.skip_ws();
-    let is_object = scanner.peek() == Some(b'{');
-    scanner.run().map_err(|()| JsonFault::Syntax)?;
-    if !is_object {
-        return Err(JsonFault::NotObject);
-    }
+    scan_members(text, &mut visitor)?;
     let mut claims = TimeClaims::default();
     for (slot, which) in [
         (&mut claims.exp, TimeClaim::Exp),
         (&mut claims.nbf, TimeClaim::Nbf),
         (&mut claims.iat, TimeClaim::Iat),
     ] {
-        match scanner.seen[which as usize] {
+        match visitor.seen[which as usize] {
             Seen::Absent => {}
             Seen::Number(n) => *slot = Some(n),
             Seen::NotNumber => return Err(JsonFault::ClaimType(which)),
@@ -66,9 +129,9 @@ struct Scanner<'a> {
     i: usize,
     /// Open containers: `b'{'` or `b'['`.
     stack: Vec<u8>,
-    /// The time claim whose value is about to be read (top-level keys only).
-    pending: Option<TimeClaim>,
-    seen: [Seen; 3],
+    /// Whether the visitor wants the value about to be read (top-level members only).
+    wanted: bool,
+    visitor: &'a mut dyn MemberVisitor,
 }
 
 type Step = Result<(), ()>;
@@ -100,10 +163,10 @@ impl Scanner<'_> {
     fn run(&mut self) -> Step {
         'value: loop {
             self.skip_ws();
-            let claim = self.pending.take();
+            let wanted = core::mem::take(&mut self.wanted);
             let byte = self.peek().ok_or(())?;
-            if let Some(c) = claim {
-                self.seen[c as usize] = Seen::NotNumber;
+            if wanted && !matches!(byte, b'"' | b'-' | b'0'..=b'9') {
+                self.visitor.value(MemberValue::Other);
             }
             match byte {
                 b'{' => {
@@ -128,14 +191,19 @@ impl Scanner<'_> {
                     }
                 }
                 b'"' => {
-                    self.string()?;
+                    let start = self.i + 1;
+                    let escaped = self.string()?;
+                    if wanted {
+                        let raw = &self.s[start..self.i - 1];
+                        self.visitor.value(MemberValue::String { raw, escaped });
+                    }
                 }
                 b'-' | b'0'..=b'9' => {
                     let start = self.i;
                     self.number()?;
-                    if let Some(c) = claim {
-                        let n = parse_json_number(&self.s[start..self.i]);
-                        self.seen[c as usize] = Seen::Number(n);
+                    if wanted {
+                        self.visitor
+                            .value(MemberValue::Number(&self.s[start..self.i]));
                     }
                 }
                 b't' => self.literal(b"true")?,
@@ -183,7 +251,7 @@ impl Scanner<'_> {
         }
     }
 
-    /// A member's `"key" :`; remembers top-level time claim keys.
+    /// A member's `"key" :`; top-level keys go to the visitor.
     fn member_key(&mut self) -> Step {
         if self.peek() != Some(b'"') {
             return Err(());
@@ -192,11 +260,7 @@ impl Scanner<'_> {
         let escaped = self.string()?;
         if self.stack.len() == 1 {
             let raw = &self.s[start..self.i - 1];
-            self.pending = if escaped {
-                claim_named(&unescape_short(raw))
-            } else {
-                claim_named(raw)
-            };
+            self.wanted = self.visitor.key(raw, escaped);
         }
         self.skip_ws();
         self.expect(b':')
@@ -322,6 +386,82 @@ fn unescape_short(raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Resolves the escapes of a string's raw text (as validated by the scanner).
+/// A lone surrogate, which JavaScript strings allow but Rust strings do not, becomes U+FFFD.
+pub fn unescape(raw: &[u8]) -> String {
+    let mut out: Vec<u8> = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let b = raw[i];
+        if b != b'\\' {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let esc = raw.get(i + 1).copied().unwrap_or(b'\\');
+        i += 2;
+        let ch = match esc {
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = hex4(raw, i);
+                i += 4;
+                if (0xd800..0xdc00).contains(&hi)
+                    && raw.get(i) == Some(&b'\\')
+                    && raw.get(i + 1) == Some(&b'u')
+                {
+                    let lo = hex4(raw, i + 2);
+                    if (0xdc00..0xe000).contains(&lo) {
+                        i += 6;
+                        char::from_u32(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
+                            .unwrap_or('\u{fffd}')
+                    } else {
+                        '\u{fffd}'
+                    }
+                } else {
+                    char::from_u32(hi).unwrap_or('\u{fffd}')
+                }
+            }
+            other => other as char,
+        };
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn hex4(raw: &[u8], at: usize) -> u32 {
+    raw.get(at..at + 4)
+        .and_then(|h| core::str::from_utf8(h).ok())
+        .and_then(|h| u32::from_str_radix(h, 16).ok())
+        .unwrap_or(0xfffd)
+}
+
+/// Appends `s` as a JSON string literal (quotes and escapes included).
+pub fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 0xf] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,6 +560,59 @@ mod tests {
         ] {
             assert_eq!(fault(text), JsonFault::Syntax, "{text:?}");
         }
+    }
+
+    #[test]
+    fn write_string_round_trips_through_unescape() {
+        for text in ["", "plain", "q\"b\\s/", "\u{1}\u{1f}\n\r\t", "é😀漢"] {
+            let mut out = String::new();
+            write_string(&mut out, text);
+            assert!(scan_members(
+                format!("{{\"k\":{out}}}").as_bytes(),
+                &mut Collect::default()
+            )
+            .is_ok());
+            assert_eq!(unescape(&out.as_bytes()[1..out.len() - 1]), text, "{out}");
+        }
+        assert_eq!(
+            unescape(br"\ud83d\ude00 \u00e9 \/ \ud800x"),
+            "😀 é / \u{fffd}x"
+        );
+    }
+
+    #[derive(Default)]
+    struct Collect(Vec<(String, String)>);
+    impl MemberVisitor for Collect {
+        fn key(&mut self, raw: &[u8], _escaped: bool) -> bool {
+            self.0.push((unescape(raw), String::new()));
+            true
+        }
+        fn value(&mut self, value: MemberValue<'_>) {
+            self.0.last_mut().unwrap().1 = match value {
+                MemberValue::Number(t) => format!("n:{}", String::from_utf8_lossy(t)),
+                MemberValue::String { raw, .. } => format!("s:{}", unescape(raw)),
+                MemberValue::Other => "other".into(),
+            };
+        }
+    }
+
+    #[test]
+    fn the_visitor_sees_top_level_members_only() {
+        let mut c = Collect::default();
+        scan_members(
+            br#"{"a":1.5,"b":"x\"y","c":{"d":2},"e":[3],"f":null}"#,
+            &mut c,
+        )
+        .unwrap();
+        let want = [
+            ("a", "n:1.5"),
+            ("b", "s:x\"y"),
+            ("c", "other"),
+            ("e", "other"),
+            ("f", "other"),
+        ];
+        let got: Vec<(&str, &str)> = c.0.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

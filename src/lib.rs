@@ -14,11 +14,17 @@ pub mod claims;
 pub mod error;
 pub mod json;
 pub mod jwt;
+pub mod keeper;
 pub mod number;
+pub mod record;
+pub mod schedule;
+pub mod store;
 
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use claims::TimeClaims;
-pub use error::{Part, TimeClaim, TokenError};
+pub use error::{KeeperError, Part, TimeClaim, TokenError};
 pub use jwt::{decode, time_claims, DecodedJwt, Decoder};

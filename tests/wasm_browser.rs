@@ -5,3 +5,6 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 #[path = "wasm_shared/decode_cases.rs"]
 mod decode_cases;
+
+#[path = "wasm_shared/storage_cases.rs"]
+mod storage_cases;

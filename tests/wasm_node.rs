@@ -3,3 +3,6 @@
 
 #[path = "wasm_shared/decode_cases.rs"]
 mod decode_cases;
+
+#[path = "wasm_shared/storage_cases.rs"]
+mod storage_cases;

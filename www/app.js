@@ -1,5 +1,5 @@
 // The token inspector: decode as you type, show header, claims, times and a live countdown.
-import init, { decodeHeader, decodeJwt, secondsUntilExpiry, TokenError } from "/tokenkeeper/js/index.js";
+import init, { decodeHeader, decodeJwt, secondsUntilExpiry, TokenError, TokenKeeper } from "/tokenkeeper/js/index.js";
 
 const $ = (id) => document.getElementById(id);
 const input = $("token");
@@ -58,11 +58,11 @@ function inspect() {
   }
 }
 
-function sampleToken() {
+function sampleToken(lifetimeSeconds = 90) {
   const b64 = (o) => btoa(JSON.stringify(o)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   const now = Math.floor(Date.now() / 1000);
   const header = { alg: "none", typ: "JWT" };
-  const claims = { iss: "https://demo.tokenkeeper.local", sub: "user-42", name: "Ada", iat: now, nbf: now, exp: now + 90 };
+  const claims = { iss: "https://demo.tokenkeeper.local", sub: "user-42", name: "Ada", iat: now, nbf: now, exp: now + lifetimeSeconds };
   return `${b64(header)}.${b64(claims)}.`;
 }
 
@@ -76,4 +76,27 @@ $("clear").addEventListener("click", () => {
   input.value = "";
   inspect();
 });
+// The keeper panel: where the tokens are, and every event, as it happens.
+const keeper = new TokenKeeper({ namespace: "tokenkeeper-demo" });
+function showKeeper() {
+  $("k-signed").textContent = keeper.accessToken ? "yes" : "no";
+  $("k-kind").textContent = keeper.storageKind;
+  $("k-exp").textContent = keeper.expiresAt ? new Date(keeper.expiresAt * 1000).toLocaleTimeString() : "";
+  $("k-sub").textContent = keeper.claims?.sub ?? "";
+}
+for (const type of ["changed", "expired", "error", "cleared", "refreshed"]) {
+  keeper.on(type, (detail) => {
+    const item = document.createElement("li");
+    const { claims, ...rest } = detail;
+    item.textContent = `${new Date().toLocaleTimeString()} ${type} ${JSON.stringify(rest)}`;
+    item.dataset.type = type;
+    $("k-events").prepend(item);
+    showKeeper();
+  });
+}
+$("signin").addEventListener("click", () => {
+  keeper.setTokens({ accessToken: sampleToken(60) }, { remember: $("remember").checked });
+});
+$("signout").addEventListener("click", () => keeper.clear());
+showKeeper();
 document.body.dataset.ready = "true";

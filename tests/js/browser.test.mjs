@@ -108,3 +108,28 @@ test("the demo page decodes a pasted token and shows errors by code", async () =
     await demo.close();
   }
 });
+
+test("the demo's keeper panel signs in, remembers, and signs out in a second tab", async () => {
+  const demo = await startDemo();
+  try {
+    const context = await browser.newContext();
+    const a = await context.newPage();
+    await a.goto(`${demo.url}/`);
+    await a.waitForSelector("body[data-ready=true]");
+    await a.check("#remember");
+    await a.click("#signin");
+    assert.equal(await a.textContent("#k-signed"), "yes");
+    assert.equal(await a.textContent("#k-kind"), "local");
+    assert.equal(await a.textContent("#k-sub"), "user-42");
+    const b = await context.newPage();
+    await b.goto(`${demo.url}/`);
+    await b.waitForSelector("body[data-ready=true]");
+    await b.waitForFunction(() => document.getElementById("k-signed").textContent === "yes");
+    await a.click("#signout");
+    await b.waitForFunction(() => document.getElementById("k-signed").textContent === "no", null, { timeout: 1000 });
+    assert.match(await b.textContent("#k-events"), /cleared \{"reason":"logout"\}/);
+    await context.close();
+  } finally {
+    await demo.close();
+  }
+});

@@ -7,6 +7,7 @@ import init, {
   isExpired,
   secondsUntilExpiry,
   TokenError,
+  TokenKeeper,
   type JwtHeader,
   type JwtPayload,
 } from "tokenkeeper";
@@ -40,6 +41,17 @@ try {
   }
 }
 
+const keeper = new TokenKeeper({ namespace: "app", storage: "local", idleTimeoutSeconds: 900 });
+keeper.setTokens({ accessToken: token, refreshToken: "r", expiresIn: 300 }, { remember: true });
+const fresh: Promise<string> = keeper.getAccessToken();
+const off: () => void = keeper.on("cleared", (d) => console.log(d.reason === "idle"));
+keeper.on("error", (d) => console.log(d.code, d.message));
+const kind: "session" | "local" | "memory" = keeper.storageKind;
+// @ts-expect-error unknown event
+keeper.on("refreshing", () => {});
+// @ts-expect-error storage kinds are a closed set
+new TokenKeeper({ storage: "cookie" });
+
 // @ts-expect-error a token is a string
 decodeJwt(42);
 // @ts-expect-error leewaySeconds is a number
@@ -47,4 +59,4 @@ isExpired(token, { leewaySeconds: "30" });
 // @ts-expect-error exp may be absent
 decodeJwt(token).exp.toFixed();
 
-export { exp, aud, alg, roles, at, expired, left };
+export { exp, aud, alg, roles, at, expired, left, fresh, off, kind };

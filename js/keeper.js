@@ -1,0 +1,146 @@
+// TokenKeeper: the JavaScript face of the Rust keeper (src/keeper.rs, src/web/driver.rs).
+// This side owns what is JavaScript by nature: listeners and their unsubscribe functions,
+// event details, TokenError objects, and the option values that are functions.
+import * as wasm from "../pkg/tokenkeeper.js";
+import { TokenError, decodeJwt, isInitialized, notInitialized, invalidArgument } from "./core.js";
+
+const EVENTS = new Set(["changed", "refreshed", "expired", "error", "cleared"]);
+const PLAIN_OPTIONS = [
+  "namespace",
+  "storage",
+  "crossTab",
+  "idleTimeoutSeconds",
+  "maxSessionSeconds",
+  "minValiditySeconds",
+  "refreshBeforeSeconds",
+];
+
+function makeError(code, message, part, claim) {
+  return new TokenError(code, message, { part, claim });
+}
+
+/** Reports a listener's exception without stopping the other listeners. */
+function reportListenerError(error) {
+  if (typeof globalThis.reportError === "function") globalThis.reportError(error);
+  else queueMicrotask(() => { throw error; });
+}
+
+export class TokenKeeper {
+  #handle;
+  #listeners = new Map();
+  #claimsOf = { token: undefined, claims: undefined };
+
+  constructor(options) {
+    if (!isInitialized()) throw notInitialized();
+    if (options !== undefined && (options === null || typeof options !== "object")) {
+      throw invalidArgument("options must be an object");
+    }
+    const opts = options ?? {};
+    if (opts.now !== undefined && typeof opts.now !== "function") {
+      throw invalidArgument("now must be a function returning epoch milliseconds");
+    }
+    const plain = {};
+    for (const name of PLAIN_OPTIONS) if (opts[name] !== undefined) plain[name] = opts[name];
+    this.#handle = new wasm.KeeperHandle(plain, (type, a, b) => this.#dispatch(type, a, b), makeError, opts.now);
+    // Start-up events (restored tokens, storage faults) arrive after the caller subscribed.
+    queueMicrotask(() => this.#handle.flush());
+  }
+
+  /** Stores new tokens; `remember: true` keeps them in localStorage across restarts. */
+  setTokens(tokens, opts) {
+    if (tokens === null || typeof tokens !== "object") {
+      throw invalidArgument("tokens must be { accessToken: string, refreshToken?: string, idToken?: string, expiresIn?: number }");
+    }
+    this.#handle.setTokens(tokens, Boolean(opts && opts.remember));
+  }
+
+  /** The access token while it is fresh; rejects with ERR_NO_TOKEN when signed out. */
+  async getAccessToken() {
+    return this.#handle.getAccessToken();
+  }
+
+  /** Signs out: every storage, and with crossTab every tab of the origin. */
+  clear() {
+    this.#handle.clear();
+  }
+
+  /** Records user activity (for idleTimeoutSeconds), shared with the other tabs. */
+  touch() {
+    this.#handle.touch();
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on(event, listener) {
+    if (!EVENTS.has(event)) throw invalidArgument(`unknown event; use one of ${[...EVENTS].join(", ")}`);
+    if (typeof listener !== "function") throw invalidArgument("listener must be a function");
+    let set = this.#listeners.get(event);
+    if (!set) this.#listeners.set(event, (set = new Set()));
+    const entry = (detail) => listener(detail);
+    set.add(entry);
+    return () => set.delete(entry);
+  }
+
+  /** Stops every timer and listener; the keeper can no longer be used. */
+  dispose() {
+    this.#handle.dispose();
+    this.#listeners.clear();
+  }
+
+  get accessToken() {
+    return this.#handle.accessToken;
+  }
+
+  /** The access token's claims, when it is a JWT. */
+  get claims() {
+    const token = this.#handle.accessToken;
+    if (token !== this.#claimsOf.token) {
+      let claims;
+      try {
+        claims = token === undefined ? undefined : decodeJwt(token);
+      } catch {
+        claims = undefined; // an opaque access token
+      }
+      this.#claimsOf = { token, claims };
+    }
+    return this.#claimsOf.claims;
+  }
+
+  /** When the access token expires, epoch seconds. */
+  get expiresAt() {
+    return this.#handle.expiresAt;
+  }
+
+  /** Where the tokens really are: "session", "local" or "memory". */
+  get storageKind() {
+    return this.#handle.storageKind;
+  }
+
+  #dispatch(type, a, b) {
+    const listeners = this.#listeners.get(type);
+    if (!listeners || listeners.size === 0) return;
+    let detail;
+    switch (type) {
+      case "changed":
+        detail = { origin: a, claims: this.claims, expiresAt: this.expiresAt, storageKind: this.storageKind };
+        break;
+      case "expired":
+        detail = { expiresAt: this.expiresAt };
+        break;
+      case "cleared":
+        detail = { reason: a };
+        break;
+      case "error":
+        detail = { code: a, message: b };
+        break;
+      default:
+        detail = {};
+    }
+    for (const listener of [...listeners]) {
+      try {
+        listener(detail);
+      } catch (error) {
+        reportListenerError(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,493 @@
+//! The keeper state machine on the host, with a fake clock and in-memory stores standing in
+//! for sessionStorage and localStorage (shared between "tabs" as the browser shares them).
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::rc::Rc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use tokenkeeper::keeper::{ChangeOrigin, Keeper, KeeperConfig, Output, TabMessage, TokenSet};
+use tokenkeeper::record::{self, ClearReason, Record};
+use tokenkeeper::schedule::{timer_delay, MAX_TIMER_DELAY_MS};
+use tokenkeeper::store::{MemoryStore, StorageKind, Store, StoreError};
+use tokenkeeper::{KeeperError, TokenError};
+
+const T0: f64 = 1_700_000_000_000.0; // epoch ms
+const KEY: &str = "tokenkeeper:tokens";
+
+fn jwt(exp_s: f64) -> String {
+    format!(
+        "{}.{}.sig",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+        URL_SAFE_NO_PAD.encode(format!(r#"{{"sub":"u","exp":{exp_s}}}"#))
+    )
+}
+
+fn tokens(exp_s: f64) -> TokenSet {
+    TokenSet {
+        access_token: jwt(exp_s),
+        refresh_token: Some("rt-1".into()),
+        ..TokenSet::default()
+    }
+}
+
+/// One browser: a localStorage shared by its tabs; each tab has its own sessionStorage.
+struct Browser {
+    local: Rc<MemoryStore>,
+}
+
+impl Browser {
+    fn new() -> Self {
+        Browser {
+            local: Rc::new(MemoryStore::new()),
+        }
+    }
+
+    fn tab(&self, config: KeeperConfig, session: Rc<MemoryStore>, now: f64) -> Keeper {
+        Keeper::new(
+            config,
+            Ok(Box::new(session)),
+            Ok(Box::new(self.local.clone())),
+            now,
+        )
+    }
+}
+
+fn cleared_reasons(outputs: &[Output]) -> Vec<ClearReason> {
+    outputs
+        .iter()
+        .filter_map(|o| {
+            if let Output::Cleared(r) = o {
+                Some(*r)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn remember_me_goes_to_local_storage_and_is_restored() {
+    let browser = Browser::new();
+    let session = Rc::new(MemoryStore::new());
+    let mut k = browser.tab(KeeperConfig::default(), session.clone(), T0);
+    assert_eq!(k.storage_kind(), StorageKind::Session);
+    k.set_tokens(tokens(T0 / 1000.0 + 3600.0), true, T0)
+        .unwrap();
+    assert_eq!(k.storage_kind(), StorageKind::Local);
+    assert!(browser.local.get(KEY).unwrap().is_some());
+    assert!(session.get(KEY).unwrap().is_none());
+
+    // A reload: a new keeper over the same storages restores the same tokens.
+    let mut again = browser.tab(KeeperConfig::default(), session, T0 + 1000.0);
+    assert_eq!(again.access_token(), k.access_token());
+    assert_eq!(again.storage_kind(), StorageKind::Local);
+    assert_eq!(
+        again.take_outputs(),
+        vec![Output::Changed(ChangeOrigin::Restore)]
+    );
+}
+
+#[test]
+fn without_remember_tokens_stay_in_this_tabs_session_storage() {
+    let browser = Browser::new();
+    let session_a = Rc::new(MemoryStore::new());
+    let mut a = browser.tab(KeeperConfig::default(), session_a.clone(), T0);
+    a.set_tokens(tokens(T0 / 1000.0 + 3600.0), false, T0)
+        .unwrap();
+    assert!(browser.local.get(KEY).unwrap().is_none());
+    // A new tab has its own sessionStorage: nothing to restore.
+    let b = browser.tab(KeeperConfig::default(), Rc::new(MemoryStore::new()), T0);
+    assert_eq!(b.access_token(), None);
+    // A reload of tab A keeps its sessionStorage.
+    let reloaded = browser.tab(KeeperConfig::default(), session_a, T0);
+    assert_eq!(reloaded.access_token(), a.access_token());
+}
+
+#[test]
+fn memory_storage_never_touches_web_storage() {
+    let browser = Browser::new();
+    browser
+        .local
+        .set(
+            KEY,
+            &record::serialize(&Record::Cleared {
+                reason: ClearReason::Logout,
+                at: 1.0,
+            }),
+        )
+        .unwrap();
+    let session = Rc::new(MemoryStore::new());
+    let config = KeeperConfig {
+        storage: StorageKind::Memory,
+        ..KeeperConfig::default()
+    };
+    let mut k = browser.tab(config, session.clone(), T0);
+    k.set_tokens(tokens(T0 / 1000.0 + 60.0), true, T0).unwrap();
+    assert_eq!(k.storage_kind(), StorageKind::Memory);
+    assert!(session.get(KEY).unwrap().is_none());
+    assert!(
+        browser.local.get(KEY).unwrap().unwrap().contains("cleared"),
+        "untouched"
+    );
+}
+
+#[test]
+fn namespaces_do_not_see_each_other() {
+    let browser = Browser::new();
+    let session = Rc::new(MemoryStore::new());
+    let app = |ns: &str| KeeperConfig {
+        namespace: ns.into(),
+        ..KeeperConfig::default()
+    };
+    let mut a = browser.tab(app("app-a"), session.clone(), T0);
+    let mut b = browser.tab(app("app-b"), session.clone(), T0);
+    a.set_tokens(tokens(T0 / 1000.0 + 60.0), true, T0).unwrap();
+    b.on_shared_storage_changed(T0);
+    assert_eq!(b.access_token(), None);
+    b.set_tokens(tokens(T0 / 1000.0 + 120.0), true, T0).unwrap();
+    b.clear(ClearReason::Logout, T0);
+    a.on_shared_storage_changed(T0);
+    assert!(a.access_token().is_some(), "b's sign-out left a signed in");
+    assert!(browser.local.get("app-a:tokens").unwrap().is_some());
+    assert!(browser.local.get("app-b:tokens").unwrap().is_none());
+}
+
+#[test]
+fn sign_out_reaches_other_tabs_with_its_reason() {
+    let browser = Browser::new();
+    let mut a = browser.tab(KeeperConfig::default(), Rc::new(MemoryStore::new()), T0);
+    let mut b = browser.tab(KeeperConfig::default(), Rc::new(MemoryStore::new()), T0);
+    a.set_tokens(tokens(T0 / 1000.0 + 3600.0), true, T0)
+        .unwrap();
+    b.on_shared_storage_changed(T0);
+    assert_eq!(
+        b.take_outputs(),
+        vec![Output::Changed(ChangeOrigin::OtherTab)]
+    );
+    assert_eq!(b.access_token(), a.access_token());
+
+    a.take_outputs();
+    a.clear(ClearReason::InvalidGrant, T0);
+    let out = a.take_outputs();
+    assert!(out.contains(&Output::Broadcast(TabMessage::Cleared(
+        ClearReason::InvalidGrant
+    ))));
+    assert_eq!(cleared_reasons(&out), vec![ClearReason::InvalidGrant]);
+    assert!(browser.local.get(KEY).unwrap().is_none(), "storage emptied");
+
+    // B learns of it through the storage event (here: after the removal; the tombstone was
+    // the event before) or through the broadcast; either way it signs out once.
+    b.on_tab_message(TabMessage::Cleared(ClearReason::InvalidGrant), T0);
+    b.on_shared_storage_changed(T0);
+    assert_eq!(
+        cleared_reasons(&b.take_outputs()),
+        vec![ClearReason::InvalidGrant]
+    );
+    assert_eq!(b.access_token(), None);
+}
+
+#[test]
+fn a_tombstone_carries_the_reason_through_storage_events() {
+    let browser = Browser::new();
+    let mut b = browser.tab(KeeperConfig::default(), Rc::new(MemoryStore::new()), T0);
+    b.set_tokens(tokens(T0 / 1000.0 + 3600.0), true, T0)
+        .unwrap();
+    b.take_outputs();
+    browser
+        .local
+        .set(
+            KEY,
+            &record::serialize(&Record::Cleared {
+                reason: ClearReason::Idle,
+                at: T0,
+            }),
+        )
+        .unwrap();
+    b.on_shared_storage_changed(T0);
+    assert_eq!(cleared_reasons(&b.take_outputs()), vec![ClearReason::Idle]);
+}
+
+#[test]
+fn storage_faults_fall_back_to_memory_and_keep_the_tokens() {
+    let browser = Browser::new();
+    // sessionStorage blocked (SecurityError), localStorage missing.
+    let mut k = Keeper::new(
+        KeeperConfig::default(),
+        Err(StoreError::Blocked),
+        Err(StoreError::Unavailable),
+        T0,
+    );
+    assert_eq!(k.storage_kind(), StorageKind::Memory);
+    assert_eq!(
+        k.take_outputs(),
+        vec![Output::Error(KeeperError::StorageBlocked)]
+    );
+    k.set_tokens(tokens(T0 / 1000.0 + 60.0), true, T0).unwrap();
+    assert_eq!(k.storage_kind(), StorageKind::Memory);
+    assert!(k
+        .take_outputs()
+        .contains(&Output::Error(KeeperError::StorageUnavailable)));
+    assert!(k.access_token().is_some());
+    // Reported once, not at every write.
+    k.set_tokens(tokens(T0 / 1000.0 + 90.0), true, T0).unwrap();
+    assert_eq!(k.take_outputs(), vec![Output::Changed(ChangeOrigin::Set)]);
+
+    // localStorage full: remember-me fails, the tokens stay in memory.
+    let full = Rc::new(MemoryStore::with_quota(64));
+    let mut k = Keeper::new(
+        KeeperConfig::default(),
+        Ok(Box::new(MemoryStore::new())),
+        Ok(Box::new(full.clone())),
+        T0,
+    );
+    let t = tokens(T0 / 1000.0 + 60.0);
+    k.set_tokens(t.clone(), true, T0).unwrap();
+    assert_eq!(k.storage_kind(), StorageKind::Memory);
+    assert!(k
+        .take_outputs()
+        .contains(&Output::Error(KeeperError::StorageQuota)));
+    assert_eq!(k.access_token(), Some(t.access_token.as_str()));
+    assert!(full.get(KEY).unwrap().is_none());
+    drop(browser);
+}
+
+#[test]
+fn corrupt_foreign_and_future_records_are_reported_and_ignored() {
+    for (stored, error) in [
+        (
+            "{\"format\":\"tokenkeeper\",\"v\":1,\"accessTo",
+            KeeperError::RecordCorrupt,
+        ),
+        ("eyJhbGciOi...", KeeperError::RecordCorrupt),
+        ("{\"token\":\"abc\"}", KeeperError::RecordForeign),
+        (
+            "{\"format\":\"tokenkeeper\",\"v\":9,\"accessToken\":\"x\"}",
+            KeeperError::RecordVersion,
+        ),
+    ] {
+        let browser = Browser::new();
+        browser.local.set(KEY, stored).unwrap();
+        let mut k = browser.tab(KeeperConfig::default(), Rc::new(MemoryStore::new()), T0);
+        assert_eq!(k.take_outputs(), vec![Output::Error(error)], "{stored}");
+        assert_eq!(k.access_token(), None);
+        assert_eq!(
+            browser.local.get(KEY).unwrap().as_deref(),
+            Some(stored),
+            "left as it was"
+        );
+        // And the keeper still works.
+        k.set_tokens(tokens(T0 / 1000.0 + 60.0), false, T0).unwrap();
+        assert!(k.access_token().is_some());
+    }
+}
+
+#[test]
+fn bad_tokens_are_refused_and_lose_nothing() {
+    let browser = Browser::new();
+    let mut k = browser.tab(KeeperConfig::default(), Rc::new(MemoryStore::new()), T0);
+    k.set_tokens(tokens(T0 / 1000.0 + 60.0), true, T0).unwrap();
+    let held = k.access_token().unwrap().to_owned();
+    let stored = browser.local.get(KEY).unwrap();
+    let bad = [
+        (TokenSet::default(), "ERR_INVALID_ARGUMENT"),
+        (
+            TokenSet {
+                access_token: "aaa.bbb.ccc".into(),
+                ..TokenSet::default()
+            },
+            "ERR_TOKEN_BASE64",
+        ),
+        (
+            TokenSet {
+                access_token: "opaque".into(),
+                expires_in: Some(-1.0),
+                ..TokenSet::default()
+            },
+            "ERR_INVALID_ARGUMENT",
+        ),
+        (
+            TokenSet {
+                access_token: "opaque".into(),
+                refresh_token: Some(String::new()),
+                ..TokenSet::default()
+            },
+            "ERR_INVALID_ARGUMENT",
+        ),
+    ];
+    for (t, code) in bad {
+        assert_eq!(k.set_tokens(t, true, T0).unwrap_err().code(), code);
+        assert_eq!(k.access_token(), Some(held.as_str()));
+        assert_eq!(browser.local.get(KEY).unwrap(), stored);
+    }
+    assert_eq!(
+        k.set_tokens(
+            TokenSet {
+                access_token: jwt(0.0).replace("sig", "s+g"),
+                ..TokenSet::default()
+            },
+            true,
+            T0
+        ),
+        Err(KeeperError::Token(TokenError::Base64(
+            tokenkeeper::Part::Signature
+        )))
+    );
+}
+
+#[test]
+fn opaque_tokens_expire_by_expires_in() {
+    let mut k = Keeper::new(
+        KeeperConfig::default(),
+        Ok(Box::new(MemoryStore::new())),
+        Ok(Box::new(MemoryStore::new())),
+        T0,
+    );
+    let t = TokenSet {
+        access_token: "opaque-token".into(),
+        expires_in: Some(300.0),
+        ..TokenSet::default()
+    };
+    k.set_tokens(t, false, T0).unwrap();
+    assert_eq!(k.expires_at(), Some(T0 / 1000.0 + 300.0));
+}
+
+#[test]
+fn expired_fires_once_at_exp() {
+    let mut k = Keeper::new(
+        KeeperConfig::default(),
+        Ok(Box::new(MemoryStore::new())),
+        Ok(Box::new(MemoryStore::new())),
+        T0,
+    );
+    k.set_tokens(tokens(T0 / 1000.0 + 2.0), false, T0).unwrap();
+    k.take_outputs();
+    assert_eq!(k.next_wakeup(), Some(T0 + 2000.0));
+    k.tick(T0 + 1999.0);
+    assert!(k.take_outputs().is_empty());
+    k.tick(T0 + 2000.0);
+    assert_eq!(k.take_outputs(), vec![Output::Expired]);
+    k.tick(T0 + 5000.0);
+    assert!(k.take_outputs().is_empty(), "only once");
+    assert_eq!(k.next_wakeup(), None);
+    assert_eq!(
+        k.access_token_for_use(T0 + 5000.0),
+        Err(KeeperError::TokenExpired)
+    );
+}
+
+#[test]
+fn a_40_day_token_schedules_without_firing() {
+    let mut k = Keeper::new(
+        KeeperConfig::default(),
+        Ok(Box::new(MemoryStore::new())),
+        Ok(Box::new(MemoryStore::new())),
+        T0,
+    );
+    let forty_days_s = 40.0 * 86_400.0;
+    k.set_tokens(tokens(T0 / 1000.0 + forty_days_s), false, T0)
+        .unwrap();
+    k.take_outputs();
+    let due = k.next_wakeup().unwrap();
+    assert_eq!(due, T0 + forty_days_s * 1000.0);
+    // The first leg is capped at the setTimeout limit, and waking then finds nothing due.
+    let first = timer_delay(due, T0);
+    assert_eq!(first, MAX_TIMER_DELAY_MS);
+    k.tick(T0 + first);
+    assert!(k.take_outputs().is_empty(), "no early expired event");
+    assert_eq!(k.access_token_for_use(T0 + first).map(|_| ()), Ok(()));
+}
+
+#[test]
+fn idle_timeout_counts_from_the_last_activity_in_any_tab() {
+    let config = KeeperConfig {
+        idle_timeout_ms: Some(60_000.0),
+        ..KeeperConfig::default()
+    };
+    let browser = Browser::new();
+    let mut k = browser.tab(config.clone(), Rc::new(MemoryStore::new()), T0);
+    k.set_tokens(tokens(T0 / 1000.0 + 86_400.0), true, T0)
+        .unwrap();
+    k.take_outputs();
+    k.touch(T0 + 30_000.0);
+    assert!(k
+        .take_outputs()
+        .contains(&Output::Broadcast(TabMessage::Activity(T0 + 30_000.0))));
+    k.on_tab_message(TabMessage::Activity(T0 + 50_000.0), T0 + 50_000.0);
+    assert_eq!(k.next_wakeup(), Some(T0 + 110_000.0));
+    k.tick(T0 + 109_999.0);
+    assert!(cleared_reasons(&k.take_outputs()).is_empty());
+    k.tick(T0 + 110_000.0);
+    assert_eq!(cleared_reasons(&k.take_outputs()), vec![ClearReason::Idle]);
+    assert!(browser.local.get(KEY).unwrap().is_none());
+}
+
+#[test]
+fn an_idle_session_is_not_restored_alive_after_a_restart() {
+    let config = KeeperConfig {
+        idle_timeout_ms: Some(60_000.0),
+        ..KeeperConfig::default()
+    };
+    let browser = Browser::new();
+    let mut k = browser.tab(config.clone(), Rc::new(MemoryStore::new()), T0);
+    k.set_tokens(tokens(T0 / 1000.0 + 86_400.0), true, T0)
+        .unwrap();
+    let mut later = browser.tab(config, Rc::new(MemoryStore::new()), T0 + 3_600_000.0);
+    assert_eq!(
+        cleared_reasons(&later.take_outputs()),
+        vec![ClearReason::Idle]
+    );
+    assert_eq!(later.access_token(), None);
+}
+
+#[test]
+fn max_session_counts_from_the_first_set_tokens() {
+    let config = KeeperConfig {
+        max_session_ms: Some(3_600_000.0),
+        ..KeeperConfig::default()
+    };
+    let mut k = Keeper::new(
+        config,
+        Ok(Box::new(MemoryStore::new())),
+        Ok(Box::new(MemoryStore::new())),
+        T0,
+    );
+    k.set_tokens(tokens(T0 / 1000.0 + 600.0), false, T0)
+        .unwrap();
+    // Later token sets (refreshes) do not extend the session.
+    k.set_tokens(tokens(T0 / 1000.0 + 4000.0), false, T0 + 1_800_000.0)
+        .unwrap();
+    k.take_outputs();
+    assert_eq!(k.next_wakeup(), Some(T0 + 3_600_000.0));
+    k.tick(T0 + 3_600_000.0);
+    assert_eq!(
+        cleared_reasons(&k.take_outputs()),
+        vec![ClearReason::MaxSession]
+    );
+}
+
+#[test]
+fn config_validation() {
+    let bad = [
+        KeeperConfig {
+            namespace: String::new(),
+            ..KeeperConfig::default()
+        },
+        KeeperConfig {
+            idle_timeout_ms: Some(0.0),
+            ..KeeperConfig::default()
+        },
+        KeeperConfig {
+            max_session_ms: Some(f64::NAN),
+            ..KeeperConfig::default()
+        },
+        KeeperConfig {
+            min_validity_s: -1.0,
+            ..KeeperConfig::default()
+        },
+    ];
+    for c in bad {
+        assert_eq!(c.validate().unwrap_err().code(), "ERR_INVALID_ARGUMENT");
+    }
+    assert!(KeeperConfig::default().validate().is_ok());
+}
