@@ -13,6 +13,8 @@ const PLAIN_OPTIONS = [
   "maxSessionSeconds",
   "minValiditySeconds",
   "refreshBeforeSeconds",
+  "oauth",
+  "retry",
 ];
 
 function makeError(code, message, part, claim) {
@@ -23,6 +25,17 @@ function makeError(code, message, part, claim) {
 function reportListenerError(error) {
   if (typeof globalThis.reportError === "function") globalThis.reportError(error);
   else queueMicrotask(() => { throw error; });
+}
+
+/** Whether a request's body can be sent a second time (a stream cannot). */
+function replayable(input, init) {
+  const body = init && "body" in init ? init.body : input instanceof Request ? input.body : null;
+  if (body == null) return true;
+  if (typeof ReadableStream !== "undefined" && body instanceof ReadableStream) {
+    // A Request's own body is a stream too, but Request#clone() replays it.
+    return !(init && "body" in init) && input instanceof Request;
+  }
+  return true;
 }
 
 export class TokenKeeper {
@@ -39,9 +52,12 @@ export class TokenKeeper {
     if (opts.now !== undefined && typeof opts.now !== "function") {
       throw invalidArgument("now must be a function returning epoch milliseconds");
     }
+    if (opts.refresh !== undefined && typeof opts.refresh !== "function") {
+      throw invalidArgument("refresh must be a function (current: TokenSet) => Promise<TokenSet>");
+    }
     const plain = {};
     for (const name of PLAIN_OPTIONS) if (opts[name] !== undefined) plain[name] = opts[name];
-    this.#handle = new wasm.KeeperHandle(plain, (type, a, b) => this.#dispatch(type, a, b), makeError, opts.now);
+    this.#handle = new wasm.KeeperHandle(plain, (type, a, b) => this.#dispatch(type, a, b), makeError, opts.now, opts.refresh);
     // Start-up events (restored tokens, storage faults) arrive after the caller subscribed.
     queueMicrotask(() => this.#handle.flush());
   }
@@ -54,9 +70,34 @@ export class TokenKeeper {
     this.#handle.setTokens(tokens, Boolean(opts && opts.remember));
   }
 
-  /** The access token while it is fresh; rejects with ERR_NO_TOKEN when signed out. */
-  async getAccessToken() {
+  /**
+   * The access token: at once while fresh; after one shared refresh when it is within the
+   * refresh margin or expired. Never an expired token: rejects with a TokenError instead.
+   */
+  getAccessToken() {
     return this.#handle.getAccessToken();
+  }
+
+  /** Refreshes now (joining one under way); resolves to the new token set. */
+  refresh() {
+    return this.#handle.refresh();
+  }
+
+  /**
+   * fetch() with `Authorization: Bearer <token>`. On a 401 it refreshes once and retries
+   * once, but only when the request body can be sent again (not a stream).
+   */
+  async fetch(input, init) {
+    const send = async (token) => {
+      const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+      headers.set("authorization", `Bearer ${token}`);
+      const request = input instanceof Request ? input.clone() : input;
+      return globalThis.fetch(request, { ...init, headers });
+    };
+    const response = await send(await this.getAccessToken());
+    if (response.status !== 401 || !replayable(input, init)) return response;
+    const refreshed = await this.refresh();
+    return send(refreshed.accessToken);
   }
 
   /** Signs out: every storage, and with crossTab every tab of the origin. */
@@ -124,6 +165,7 @@ export class TokenKeeper {
         detail = { origin: a, claims: this.claims, expiresAt: this.expiresAt, storageKind: this.storageKind };
         break;
       case "expired":
+      case "refreshed":
         detail = { expiresAt: this.expiresAt };
         break;
       case "cleared":

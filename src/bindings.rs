@@ -134,28 +134,21 @@ pub fn error_claim(wire: i32) -> Option<String> {
 // TokenKeeper. The facade (`js/keeper.js`) wraps this handle: it owns the listeners, builds
 // event details, and turns errors into `TokenError`s through `make_error`.
 
-use js_sys::Reflect;
-
 use crate::error::KeeperError;
-use crate::keeper::{KeeperConfig, TokenSet};
+use crate::keeper::{Access, KeeperConfig};
+use crate::oauth::OAuthClient;
 use crate::record::ClearReason;
+use crate::schedule::RetryPolicy;
 use crate::store::StorageKind;
+use crate::web::convert::{field, tokens_from};
 use crate::web::driver::{Driver, Host};
+use crate::web::http::Transport;
 
-/// A field of a JS object: `Ok(None)` when absent (undefined or null), `Err` when present
-/// with the wrong type. Read by hand rather than through serde: serde's error messages bring
-/// float formatting into the module (tens of KB) for errors whose text we would not show.
-fn field<T>(
-    object: &JsValue,
-    name: &str,
-    read: impl Fn(&JsValue) -> Option<T>,
-) -> Result<Option<T>, ()> {
-    let value = Reflect::get(object, &JsValue::from_str(name)).map_err(|_| ())?;
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    read(&value).map(Some).ok_or(())
-}
+const STORAGE_SHAPE: &str = "storage must be \"session\", \"local\" or \"memory\"";
+const OAUTH_SHAPE: &str =
+    "oauth must be { tokenEndpoint: string, clientId: string, scope?: string, \
+                           extraParams?: Record<string, string> }";
+const RETRY_SHAPE: &str = "retry must be { maxAttempts?: integer >= 1, baseDelayMs?: number >= 0, maxDelayMs?: number >= 0 }";
 
 fn config_from(options: &JsValue) -> Result<KeeperConfig, KeeperError> {
     let defaults = KeeperConfig::default();
@@ -164,15 +157,27 @@ fn config_from(options: &JsValue) -> Result<KeeperConfig, KeeperError> {
     }
     let bad = KeeperError::InvalidArgument;
     let string = |name| field(options, name, JsValue::as_string);
-    let number = |name| field(options, name, JsValue::as_f64);
+    let number = |name, what| field(options, name, JsValue::as_f64).map_err(|_| bad(what));
     let storage = match string("storage").map_err(|_| bad(STORAGE_SHAPE))? {
         None => defaults.storage,
         Some(name) => StorageKind::from_name(&name).ok_or(bad(STORAGE_SHAPE))?,
     };
-    let seconds_to_ms = |name, what| {
-        number(name)
-            .map(|v| v.map(|s| s * 1000.0))
-            .map_err(|_| bad(what))
+    let retry = match field(options, "retry", |v| v.is_object().then(|| v.clone()))
+        .map_err(|_| bad(RETRY_SHAPE))?
+    {
+        None => defaults.retry,
+        Some(r) => {
+            let n = |name| field(&r, name, JsValue::as_f64).map_err(|_| bad(RETRY_SHAPE));
+            let attempts = n("maxAttempts")?;
+            if attempts.is_some_and(|a| !((1.0..=1000.0).contains(&a) && a.fract() == 0.0)) {
+                return Err(bad(RETRY_SHAPE));
+            }
+            RetryPolicy {
+                max_attempts: attempts.map_or(defaults.retry.max_attempts, |a| a as u32),
+                base_delay_ms: n("baseDelayMs")?.unwrap_or(defaults.retry.base_delay_ms),
+                max_delay_ms: n("maxDelayMs")?.unwrap_or(defaults.retry.max_delay_ms),
+            }
+        }
     };
     let config = KeeperConfig {
         namespace: string("namespace")
@@ -182,76 +187,114 @@ fn config_from(options: &JsValue) -> Result<KeeperConfig, KeeperError> {
         cross_tab: field(options, "crossTab", JsValue::as_bool)
             .map_err(|_| bad("crossTab must be a boolean"))?
             .unwrap_or(defaults.cross_tab),
-        idle_timeout_ms: seconds_to_ms(
+        idle_timeout_ms: number(
             "idleTimeoutSeconds",
             "idleTimeoutSeconds must be a positive number",
-        )?,
-        max_session_ms: seconds_to_ms(
+        )?
+        .map(|s| s * 1000.0),
+        max_session_ms: number(
             "maxSessionSeconds",
             "maxSessionSeconds must be a positive number",
-        )?,
-        min_validity_s: number("minValiditySeconds")
-            .map_err(|_| bad("minValiditySeconds must be a number >= 0"))?
-            .unwrap_or(defaults.min_validity_s),
+        )?
+        .map(|s| s * 1000.0),
+        min_validity_s: number(
+            "minValiditySeconds",
+            "minValiditySeconds must be a number >= 0",
+        )?
+        .unwrap_or(defaults.min_validity_s),
+        refresh_before_s: number(
+            "refreshBeforeSeconds",
+            "refreshBeforeSeconds must be a number >= 0",
+        )?
+        .unwrap_or(defaults.refresh_before_s),
+        retry,
+        ..defaults
     };
     config.validate()?;
     Ok(config)
 }
 
-const STORAGE_SHAPE: &str = "storage must be \"session\", \"local\" or \"memory\"";
-const TOKENS_SHAPE: &str =
-    "tokens must be { accessToken: string, refreshToken?: string, idToken?: string, expiresIn?: number }";
-
-/// Reads a token set; the snake_case names of a raw OAuth 2.0 token response work too.
-fn tokens_from(tokens: &JsValue) -> Result<TokenSet, KeeperError> {
-    fn either<T>(
-        tokens: &JsValue,
-        camel: &str,
-        snake: &str,
-        read: fn(&JsValue) -> Option<T>,
-    ) -> Result<Option<T>, KeeperError> {
-        let bad = |_| KeeperError::InvalidArgument(TOKENS_SHAPE);
-        Ok(field(tokens, camel, read)
-            .map_err(bad)?
-            .or(field(tokens, snake, read).map_err(bad)?))
+fn transport_from(
+    options: &JsValue,
+    refresh: Option<js_sys::Function>,
+) -> Result<Transport, KeeperError> {
+    let bad = || KeeperError::InvalidArgument(OAUTH_SHAPE);
+    let oauth = if options.is_object() {
+        field(options, "oauth", |v| v.is_object().then(|| v.clone())).map_err(|_| bad())?
+    } else {
+        None
+    };
+    match (refresh, oauth) {
+        (Some(_), Some(_)) => Err(KeeperError::InvalidArgument(
+            "give either refresh or oauth, not both",
+        )),
+        (Some(f), None) => Ok(Transport::Callback(f)),
+        (None, None) => Ok(Transport::None),
+        (None, Some(o)) => {
+            let text = |name| field(&o, name, JsValue::as_string).map_err(|_| bad());
+            let token_endpoint = text("tokenEndpoint")?
+                .filter(|t| !t.is_empty())
+                .ok_or_else(bad)?;
+            let client_id = text("clientId")?
+                .filter(|t| !t.is_empty())
+                .ok_or_else(bad)?;
+            let mut extra_params = Vec::new();
+            if let Some(extra) =
+                field(&o, "extraParams", |v| v.is_object().then(|| v.clone())).map_err(|_| bad())?
+            {
+                let extra: js_sys::Object = extra.unchecked_into();
+                for entry in js_sys::Object::entries(&extra).iter() {
+                    let pair: js_sys::Array = entry.unchecked_into();
+                    let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string())
+                    else {
+                        return Err(bad());
+                    };
+                    extra_params.push((k, v));
+                }
+            }
+            Ok(Transport::OAuth(OAuthClient {
+                token_endpoint,
+                client_id,
+                scope: text("scope")?,
+                extra_params,
+            }))
+        }
     }
-    if !tokens.is_object() {
-        return Err(KeeperError::InvalidArgument(TOKENS_SHAPE));
-    }
-    Ok(TokenSet {
-        access_token: either(tokens, "accessToken", "access_token", JsValue::as_string)?
-            .ok_or(KeeperError::InvalidArgument(TOKENS_SHAPE))?,
-        refresh_token: either(tokens, "refreshToken", "refresh_token", JsValue::as_string)?,
-        id_token: either(tokens, "idToken", "id_token", JsValue::as_string)?,
-        expires_in: either(tokens, "expiresIn", "expires_in", JsValue::as_f64)?,
-    })
 }
 
 /// The Rust half of a `TokenKeeper`.
 #[wasm_bindgen]
 pub struct KeeperHandle {
     driver: Driver,
-    make_error: js_sys::Function,
 }
 
 #[wasm_bindgen]
 impl KeeperHandle {
     /// `emit(type, a, b)` receives events; `make_error(code, message, part, claim)` builds
-    /// the errors thrown; `clock()` is the injected clock, if any.
+    /// the errors thrown; `clock()` is the injected clock and `refresh(current)` the app's
+    /// refresh call, if any.
     #[wasm_bindgen(constructor)]
     pub fn new(
         options: JsValue,
         emit: js_sys::Function,
         make_error: js_sys::Function,
         clock: Option<js_sys::Function>,
+        refresh: Option<js_sys::Function>,
     ) -> Result<KeeperHandle, JsValue> {
-        let config = config_from(&options).map_err(|e| to_js_error(&make_error, e))?;
-        let driver = Driver::start(config, Host { emit, clock });
-        Ok(KeeperHandle { driver, make_error })
+        let host = Host {
+            emit,
+            make_error,
+            clock,
+        };
+        let config = config_from(&options).map_err(|e| host.error(e))?;
+        let transport = transport_from(&options, refresh).map_err(|e| host.error(e))?;
+        Ok(KeeperHandle {
+            driver: Driver::start(config, host, transport),
+        })
     }
 
     fn fail(&self, e: KeeperError) -> JsValue {
-        to_js_error(&self.make_error, e)
+        self.driver.error(e)
     }
 
     /// Delivers the events of starting up (restore, storage faults).
@@ -269,13 +312,28 @@ impl KeeperHandle {
             .map_err(|e| self.fail(e))
     }
 
-    /// The access token if it has at least `minValiditySeconds` left; counts as activity.
+    /// The access token: at once while fresh, after a (shared) refresh otherwise.
     #[wasm_bindgen(js_name = getAccessToken)]
-    pub fn get_access_token(&self) -> Result<String, JsValue> {
-        self.driver
-            .run(|k, now| k.access_token_for_use(now))
-            .and_then(|r| r)
-            .map_err(|e| self.fail(e))
+    pub fn get_access_token(&self) -> js_sys::Promise {
+        match self.driver.run(|k, now| k.access(now)) {
+            Ok(Access::Fresh(token)) => js_sys::Promise::resolve(&JsValue::from_str(&token)),
+            Ok(Access::Refresh) => self.driver.after_refresh(false),
+            Ok(Access::Fail(e)) | Err(e) => js_sys::Promise::reject(&self.fail(e)),
+        }
+    }
+
+    /// The access token while fresh, without waiting: `undefined` when a refresh is needed.
+    #[wasm_bindgen(js_name = freshAccessToken)]
+    pub fn fresh_access_token(&self) -> Option<String> {
+        match self.driver.run(|k, now| k.access(now)) {
+            Ok(Access::Fresh(token)) => Some(token),
+            _ => None,
+        }
+    }
+
+    /// Refreshes now (joining a refresh under way); resolves to the new token set.
+    pub fn refresh(&self) -> js_sys::Promise {
+        self.driver.after_refresh(true)
     }
 
     /// Signs out everywhere.
@@ -319,23 +377,4 @@ impl KeeperHandle {
             .unwrap_or("memory")
             .to_owned()
     }
-}
-
-fn to_js_error(make_error: &js_sys::Function, e: KeeperError) -> JsValue {
-    let token = e.token_error();
-    let part = token
-        .and_then(|t| t.part())
-        .map(|p| JsValue::from_str(p.as_str()));
-    let claim = token
-        .and_then(|t| t.claim())
-        .map(|c| JsValue::from_str(c.as_str()));
-    let args = js_sys::Array::of4(
-        &e.code().into(),
-        &e.message().into(),
-        &part.unwrap_or(JsValue::UNDEFINED),
-        &claim.unwrap_or(JsValue::UNDEFINED),
-    );
-    make_error
-        .apply(&JsValue::UNDEFINED, &args)
-        .unwrap_or_else(|thrown| thrown)
 }

@@ -235,6 +235,15 @@ pub enum KeeperError {
     Disposed,
     /// The keeper was called back while it was computing (from the injected clock).
     Busy,
+    /// `refresh()` without a `refresh` callback or `oauth` option.
+    RefreshUnavailable,
+    /// Refreshing failed after every retry (network, 5xx, 429); the tokens are kept.
+    RefreshFailed,
+    /// The token endpoint refused the request in a way retrying will not fix (403, 404, a
+    /// malformed response); the tokens are kept.
+    RefreshRejected,
+    /// The refresh token was refused (`invalid_grant`): signed out everywhere.
+    InvalidGrant,
     /// Web storage does not exist here (Node, SSR); tokens are kept in memory.
     StorageUnavailable,
     /// Web storage access threw `SecurityError`; tokens are kept in memory.
@@ -261,6 +270,10 @@ impl KeeperError {
             KeeperError::TokenExpired => "ERR_TOKEN_EXPIRED",
             KeeperError::Disposed => "ERR_DISPOSED",
             KeeperError::Busy => "ERR_BUSY",
+            KeeperError::RefreshUnavailable => "ERR_REFRESH_UNAVAILABLE",
+            KeeperError::RefreshFailed => "ERR_REFRESH_FAILED",
+            KeeperError::RefreshRejected => "ERR_REFRESH_REJECTED",
+            KeeperError::InvalidGrant => "ERR_INVALID_GRANT",
             KeeperError::StorageUnavailable => "ERR_STORAGE_UNAVAILABLE",
             KeeperError::StorageBlocked => "ERR_STORAGE_BLOCKED",
             KeeperError::StorageQuota => "ERR_STORAGE_QUOTA",
@@ -280,6 +293,18 @@ impl KeeperError {
             KeeperError::TokenExpired => "the access token has expired and cannot be refreshed",
             KeeperError::Disposed => "this TokenKeeper was disposed",
             KeeperError::Busy => "the keeper was called from its own clock or listener while busy",
+            KeeperError::RefreshUnavailable => {
+                "no refresh is configured: pass a refresh callback or oauth options"
+            }
+            KeeperError::RefreshFailed => {
+                "refreshing the tokens failed after retrying; they are kept"
+            }
+            KeeperError::RefreshRejected => {
+                "the token endpoint rejected the refresh; the tokens are kept"
+            }
+            KeeperError::InvalidGrant => {
+                "the refresh token was refused (invalid_grant); signed out"
+            }
             KeeperError::StorageUnavailable => {
                 "web storage is not available here; tokens are kept in memory"
             }

@@ -6,7 +6,11 @@
 
 use crate::error::KeeperError;
 use crate::jwt;
+use crate::oauth::RefreshFailure;
 use crate::record::{self, ClearReason, Record, RecordError, StoredSession};
+use crate::schedule::{
+    estimate_skew, margins, refresh_at, retry_delay, Margins, RetryPolicy, MIN_REFRESH_INTERVAL_MS,
+};
 use crate::store::{StorageKind, Store, StoreError};
 
 /// The options of a keeper that this state machine uses.
@@ -24,6 +28,14 @@ pub struct KeeperConfig {
     pub max_session_ms: Option<f64>,
     /// `getAccessToken` never hands out a token with less than this left, seconds.
     pub min_validity_s: f64,
+    /// Refresh this long before expiry, seconds (shrunk for short-lived tokens).
+    pub refresh_before_s: f64,
+    /// Whether a refresh is configured (a `refresh` callback or `oauth`).
+    pub can_refresh: bool,
+    /// Backoff for failed refreshes.
+    pub retry: RetryPolicy,
+    /// Seeds the jitter; the browser glue passes a random one.
+    pub random_seed: u64,
 }
 
 impl Default for KeeperConfig {
@@ -35,6 +47,10 @@ impl Default for KeeperConfig {
             idle_timeout_ms: None,
             max_session_ms: None,
             min_validity_s: 5.0,
+            refresh_before_s: 60.0,
+            can_refresh: false,
+            retry: RetryPolicy::default(),
+            random_seed: 0x9e37_79b9_7f4a_7c15,
         }
     }
 }
@@ -93,6 +109,8 @@ pub enum ChangeOrigin {
     Restore,
     /// Another tab stored new tokens.
     OtherTab,
+    /// A refresh in this tab.
+    Refresh,
 }
 
 impl ChangeOrigin {
@@ -102,6 +120,7 @@ impl ChangeOrigin {
             ChangeOrigin::Set => "set",
             ChangeOrigin::Restore => "restore",
             ChangeOrigin::OtherTab => "other-tab",
+            ChangeOrigin::Refresh => "refresh",
         }
     }
 }
@@ -128,6 +147,37 @@ pub enum Output {
     Error(KeeperError),
     /// Tell the other tabs.
     Broadcast(TabMessage),
+    /// A refresh succeeded.
+    Refreshed,
+    /// Time to refresh: start one (the glue runs it, then reports back).
+    StartRefresh,
+}
+
+/// What `getAccessToken` should do now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Access {
+    /// Hand out this token: it is fresh.
+    Fresh(String),
+    /// Refresh first (the current token is within the refresh margin, or expired).
+    Refresh,
+    /// Fail with this error.
+    Fail(KeeperError),
+}
+
+/// What the glue knew of the tokens when it started a refresh.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshTicket {
+    /// The tokens held then.
+    pub tokens: TokenSet,
+}
+
+/// After a failed refresh attempt: wait and try again, or stop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NextStep {
+    /// Try again after this many ms (sooner if the browser comes back online).
+    RetryIn(f64),
+    /// Stop; the keeper has said why (an `error` event, or `cleared`).
+    Stop,
 }
 
 /// The state machine.
@@ -144,6 +194,19 @@ pub struct Keeper {
     last_activity_ms: f64,
     activity_shared_ms: f64,
     expired_notified: bool,
+    /// Issuer time minus client time, ms.
+    skew_ms: f64,
+    /// This token's share of the refresh jitter, in [0, 1).
+    jitter: f64,
+    rng: u64,
+    refresh_in_flight: bool,
+    /// The tokens held when the refresh under way was asked for: if shared storage holds
+    /// others by the time it runs, another tab refreshed first.
+    refresh_started_with: Option<RefreshTicket>,
+    /// After a refresh gave up: no scheduled refresh before this time (a wake-up such as
+    /// `online` lifts it).
+    refresh_blocked_until: f64,
+    last_refresh_ms: f64,
     outbox: Vec<Output>,
 }
 
@@ -188,6 +251,13 @@ impl Keeper {
             last_activity_ms: now,
             activity_shared_ms: f64::NEG_INFINITY,
             expired_notified: false,
+            skew_ms: 0.0,
+            jitter: 0.0,
+            rng: config.random_seed | 1,
+            refresh_in_flight: false,
+            refresh_started_with: None,
+            refresh_blocked_until: f64::NEG_INFINITY,
+            last_refresh_ms: f64::NEG_INFINITY,
             outbox: Vec::new(),
             config,
         };
@@ -226,9 +296,8 @@ impl Keeper {
                     if let Some(active) = s.active_at {
                         self.last_activity_ms = active.min(now);
                     }
-                    self.session = Some(s);
                     self.kind = kind;
-                    self.outbox.push(Output::Changed(ChangeOrigin::Restore));
+                    self.hold(s, ChangeOrigin::Restore);
                     return;
                 }
                 Ok(Record::Cleared { .. }) => {}
@@ -303,28 +372,63 @@ impl Keeper {
         remember: bool,
         now: f64,
     ) -> Result<(), KeeperError> {
-        let expires_at = expiry_of(&tokens, now)?;
-        let signed_in_at = self.session.as_ref().map_or(now, |s| s.signed_in_at);
-        let session = StoredSession {
-            access_token: tokens.access_token,
-            refresh_token: tokens.refresh_token,
-            id_token: tokens.id_token,
-            expires_at,
-            signed_in_at,
-            updated_at: now,
-            active_at: self.config.idle_timeout_ms.map(|_| now),
-        };
+        // A token cannot be issued in the future: an `iat` ahead of this clock means the
+        // clock is behind the issuer's.
+        let times = token_times(&tokens, now + self.skew_ms)?;
+        if let Some(iat) = times.iat {
+            if iat * 1000.0 - now > 5_000.0 {
+                self.skew_ms = estimate_skew(now, None, Some(iat)).unwrap_or(self.skew_ms);
+            }
+        }
         let target = match (self.config.storage, remember) {
             (StorageKind::Memory, _) => StorageKind::Memory,
             (_, true) => StorageKind::Local,
             (configured, false) => configured,
         };
+        let session = self.session_from(tokens, now);
         self.kind = self.persist(&session, target);
+        self.last_activity_ms = now;
+        self.hold(session, ChangeOrigin::Set);
+        Ok(())
+    }
+
+    /// A stored session for `tokens` received now (their times already checked).
+    fn session_from(&self, tokens: TokenSet, now: f64) -> StoredSession {
+        let issuer_now = now + self.skew_ms;
+        let times = token_times(&tokens, issuer_now).unwrap_or_default();
+        StoredSession {
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            id_token: tokens.id_token,
+            expires_at: times.exp,
+            signed_in_at: self.session.as_ref().map_or(now, |s| s.signed_in_at),
+            updated_at: now,
+            active_at: self
+                .config
+                .idle_timeout_ms
+                .map(|_| self.last_activity_ms.max(now)),
+            issued_at: Some(times.iat.unwrap_or(issuer_now / 1000.0)),
+            skew_ms: Some(self.skew_ms),
+        }
+    }
+
+    /// Holds `session` as the current one and says so.
+    fn hold(&mut self, session: StoredSession, origin: ChangeOrigin) {
+        if let Some(skew) = session.skew_ms {
+            self.skew_ms = skew;
+        }
         self.session = Some(session);
         self.expired_notified = false;
-        self.last_activity_ms = now;
-        self.outbox.push(Output::Changed(ChangeOrigin::Set));
-        Ok(())
+        self.jitter = self.random();
+        self.outbox.push(Output::Changed(origin));
+    }
+
+    /// A number in [0, 1) from a xorshift generator: jitter needs spread, not secrecy.
+    fn random(&mut self) -> f64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        (self.rng >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// Writes the session to `target` and removes it from the other web storage; returns
@@ -430,7 +534,8 @@ impl Keeper {
         }
     }
 
-    /// The timer fired, or the page woke up: enforce the session limits and notice expiry.
+    /// The timer fired, or the page woke up: enforce the session limits, notice expiry,
+    /// and start a refresh when one is due.
     pub fn tick(&mut self, now: f64) {
         let Some(session) = &self.session else { return };
         if let Some(max) = self.config.max_session_ms {
@@ -444,11 +549,46 @@ impl Keeper {
             }
         }
         if let Some(exp) = session.expires_at {
-            if !self.expired_notified && now >= exp * 1000.0 {
+            if !self.expired_notified && now + self.skew_ms >= exp * 1000.0 {
                 self.expired_notified = true;
                 self.outbox.push(Output::Expired);
             }
         }
+        if self.refresh_due_at().is_some_and(|due| now >= due) {
+            self.start_refresh();
+        }
+    }
+
+    /// The page woke up after being away (visible, focused, online, restored): a refresh
+    /// that gave up may try again at once.
+    pub fn wake(&mut self, now: f64) {
+        self.refresh_blocked_until = f64::NEG_INFINITY;
+        self.tick(now);
+    }
+
+    fn margins(&self) -> Margins {
+        let lifetime = self
+            .session
+            .as_ref()
+            .and_then(|s| Some(s.expires_at? - s.issued_at?));
+        margins(
+            self.config.refresh_before_s,
+            self.config.min_validity_s,
+            lifetime,
+        )
+    }
+
+    /// When the scheduled refresh is due (client epoch ms), if one is to be scheduled.
+    fn refresh_due_at(&self) -> Option<f64> {
+        if !self.config.can_refresh || self.refresh_in_flight {
+            return None;
+        }
+        let exp = self.session.as_ref()?.expires_at?;
+        let at = refresh_at(exp, self.margins(), self.skew_ms, self.jitter);
+        Some(
+            at.max(self.refresh_blocked_until)
+                .max(self.last_refresh_ms + MIN_REFRESH_INTERVAL_MS),
+        )
     }
 
     /// When [`Keeper::tick`] next has something to do (epoch ms), if ever.
@@ -462,21 +602,208 @@ impl Keeper {
             session
                 .expires_at
                 .filter(|_| !self.expired_notified)
-                .map(|e| e * 1000.0),
+                .map(|e| e * 1000.0 - self.skew_ms),
+            self.refresh_due_at(),
         ];
         candidates.into_iter().flatten().reduce(f64::min)
     }
 
-    /// The access token for use now, if it has at least `minValiditySeconds` left.
-    pub fn access_token_for_use(&mut self, now: f64) -> Result<String, KeeperError> {
+    /// What `getAccessToken` should do now; counts as activity.
+    pub fn access(&mut self, now: f64) -> Access {
         self.touch(now);
+        let Some(session) = &self.session else {
+            return Access::Fail(KeeperError::NoToken);
+        };
+        let Some(exp) = session.expires_at else {
+            return Access::Fresh(session.access_token.clone());
+        };
+        let issuer_now_s = (now + self.skew_ms) / 1000.0;
+        let m = self.margins();
+        if issuer_now_s < exp - m.refresh_before_s {
+            Access::Fresh(session.access_token.clone())
+        } else if self.config.can_refresh {
+            Access::Refresh
+        } else if issuer_now_s < exp - m.min_validity_s {
+            Access::Fresh(session.access_token.clone())
+        } else {
+            Access::Fail(KeeperError::TokenExpired)
+        }
+    }
+
+    /// After a refresh ended, well or not: the token to hand out, if it still has at least
+    /// the minimum validity left, else why not.
+    pub fn usable_token(
+        &self,
+        now: f64,
+        refresh_error: Option<KeeperError>,
+    ) -> Result<String, KeeperError> {
         let session = self.session.as_ref().ok_or(KeeperError::NoToken)?;
         match session.expires_at {
-            Some(exp) if now / 1000.0 >= exp - self.config.min_validity_s => {
-                Err(KeeperError::TokenExpired)
+            Some(exp) if (now + self.skew_ms) / 1000.0 >= exp - self.margins().min_validity_s => {
+                Err(refresh_error.unwrap_or(KeeperError::TokenExpired))
             }
             _ => Ok(session.access_token.clone()),
         }
+    }
+
+    /// The access token for use now, without refreshing: fresh, or with at least the minimum
+    /// validity left.
+    pub fn access_token_for_use(&mut self, now: f64) -> Result<String, KeeperError> {
+        match self.access(now) {
+            Access::Fresh(token) => Ok(token),
+            Access::Refresh => self.usable_token(now, None),
+            Access::Fail(e) => Err(e),
+        }
+    }
+
+    /// Whether a refresh is running in this tab.
+    pub fn refreshing(&self) -> bool {
+        self.refresh_in_flight
+    }
+
+    /// Starts a refresh (`refresh()` or `getAccessToken()`), unless one runs already.
+    /// Returns false when there is nothing to refresh.
+    pub fn request_refresh(&mut self) -> Result<bool, KeeperError> {
+        if !self.config.can_refresh {
+            return Err(KeeperError::RefreshUnavailable);
+        }
+        if self.session.is_none() {
+            return Err(KeeperError::NoToken);
+        }
+        if self.refresh_in_flight {
+            return Ok(false);
+        }
+        self.start_refresh();
+        Ok(true)
+    }
+
+    fn start_refresh(&mut self) {
+        self.refresh_in_flight = true;
+        self.refresh_started_with = self.current_tokens(f64::NAN).map(|mut tokens| {
+            tokens.expires_in = None;
+            RefreshTicket { tokens }
+        });
+        self.outbox.push(Output::StartRefresh);
+    }
+
+    /// The tokens held, with `expires_in` as the seconds left now (issuer time).
+    pub fn current_tokens(&self, now: f64) -> Option<TokenSet> {
+        let s = self.session.as_ref()?;
+        Some(TokenSet {
+            access_token: s.access_token.clone(),
+            refresh_token: s.refresh_token.clone(),
+            id_token: s.id_token.clone(),
+            expires_in: s
+                .expires_at
+                .map(|e| (e - (now + self.skew_ms) / 1000.0).max(0.0)),
+        })
+    }
+
+    /// The tokens held when the refresh under way was asked for (before the cross-tab lock).
+    pub fn refresh_ticket(&self) -> Option<RefreshTicket> {
+        self.refresh_started_with
+            .clone()
+            .filter(|_| self.refresh_in_flight && self.session.is_some())
+    }
+
+    /// Before spending the refresh token: if shared storage holds newer tokens than those the
+    /// refresh started with (another tab refreshed meanwhile), adopt them and return true.
+    pub fn adopt_if_newer(&mut self, started: &RefreshTicket, now: f64) -> bool {
+        let Some(local) = self.local_store.as_deref() else {
+            return false;
+        };
+        let Ok(Some(text)) = local.get(&self.key) else {
+            return false;
+        };
+        let Ok(Record::Session(stored)) = record::parse(&text) else {
+            return false;
+        };
+        let newer = stored.access_token != started.tokens.access_token
+            || stored.refresh_token != started.tokens.refresh_token;
+        if !newer {
+            return false;
+        }
+        let changed = self
+            .session
+            .as_ref()
+            .is_none_or(|c| c.access_token != stored.access_token);
+        self.kind = StorageKind::Local;
+        if changed {
+            self.hold(stored, ChangeOrigin::OtherTab);
+        }
+        self.refresh_ended(now);
+        true
+    }
+
+    /// A refresh gave tokens. A response without a refresh token keeps the old one (no
+    /// rotation); the session's start and its storage are kept.
+    pub fn refresh_succeeded(
+        &mut self,
+        mut tokens: TokenSet,
+        server_date_ms: Option<f64>,
+        now: f64,
+    ) -> Result<(), KeeperError> {
+        if self.session.is_none() {
+            // Signed out while the refresh ran (another tab, idle): the result is dropped.
+            self.refresh_ended(now);
+            return Ok(());
+        }
+        let times = token_times(&tokens, now + self.skew_ms)?;
+        if let Some(skew) = estimate_skew(now, server_date_ms, times.iat) {
+            self.skew_ms = skew;
+        }
+        if tokens.refresh_token.is_none() {
+            tokens.refresh_token = self.session.as_ref().and_then(|s| s.refresh_token.clone());
+        }
+        if tokens.id_token.is_none() {
+            tokens.id_token = self.session.as_ref().and_then(|s| s.id_token.clone());
+        }
+        let session = self.session_from(tokens, now);
+        self.kind = self.persist(&session, self.kind);
+        self.hold(session, ChangeOrigin::Refresh);
+        self.outbox.push(Output::Refreshed);
+        self.refresh_ended(now);
+        Ok(())
+    }
+
+    /// A refresh attempt (1-based) failed. Decides whether to retry, and says why it stops.
+    /// For `invalid_grant` the caller has already tried [`Keeper::adopt_if_newer`].
+    pub fn refresh_failed(&mut self, failure: RefreshFailure, attempt: u32, now: f64) -> NextStep {
+        match failure {
+            RefreshFailure::Retry { retry_after_ms } => {
+                let jitter = self.random();
+                if let Some(delay) = retry_delay(self.config.retry, attempt, retry_after_ms, jitter)
+                {
+                    return NextStep::RetryIn(delay);
+                }
+                self.outbox.push(Output::Error(KeeperError::RefreshFailed));
+            }
+            RefreshFailure::Rejected => self
+                .outbox
+                .push(Output::Error(KeeperError::RefreshRejected)),
+            RefreshFailure::InvalidGrant => {
+                self.refresh_ended(now);
+                self.clear(ClearReason::InvalidGrant, now);
+                return NextStep::Stop;
+            }
+        }
+        // Gave up for now: try again later, or at once when the page wakes (online, visible).
+        self.refresh_blocked_until =
+            now + self.config.retry.max_delay_ms.max(MIN_REFRESH_INTERVAL_MS);
+        self.refresh_ended(now);
+        self.tick(now);
+        NextStep::Stop
+    }
+
+    /// The glue could not run the refresh it was asked for (disposed, signed out).
+    pub fn refresh_abandoned(&mut self, now: f64) {
+        self.refresh_ended(now);
+    }
+
+    fn refresh_ended(&mut self, now: f64) {
+        self.refresh_in_flight = false;
+        self.refresh_started_with = None;
+        self.last_refresh_ms = now;
     }
 
     /// localStorage changed under our key in another tab: adopt, or sign out with it.
@@ -498,10 +825,8 @@ impl Keeper {
                     self.last_activity_ms = self.last_activity_ms.max(active.min(now));
                 }
                 if adopt && !same_tokens {
-                    self.session = Some(s);
                     self.kind = StorageKind::Local;
-                    self.expired_notified = false;
-                    self.outbox.push(Output::Changed(ChangeOrigin::OtherTab));
+                    self.hold(s, ChangeOrigin::OtherTab);
                 } else if adopt {
                     self.session = Some(s);
                 }
@@ -528,9 +853,18 @@ impl Keeper {
     }
 }
 
-/// When the access token of `tokens` expires (epoch seconds): its `exp` when it is a JWT,
-/// else `expires_in` from `now`. A token shaped like a JWT must decode.
-pub fn expiry_of(tokens: &TokenSet, now: f64) -> Result<Option<f64>, KeeperError> {
+/// The access token's expiry and issue time (epoch seconds, issuer time).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TokenTimes {
+    /// Expiry: the JWT's `exp`, else `expires_in` from receipt.
+    pub exp: Option<f64>,
+    /// The JWT's `iat`, if any.
+    pub iat: Option<f64>,
+}
+
+/// Checks `tokens` and reads the access token's times; `issuer_now_ms` is the receipt time in
+/// issuer time. A token shaped like a JWT must decode; an opaque one relies on `expires_in`.
+pub fn token_times(tokens: &TokenSet, issuer_now_ms: f64) -> Result<TokenTimes, KeeperError> {
     if tokens.access_token.is_empty() {
         return Err(KeeperError::InvalidArgument(
             "accessToken must be a non-empty string",
@@ -550,11 +884,17 @@ pub fn expiry_of(tokens: &TokenSet, now: f64) -> Result<Option<f64>, KeeperError
             ));
         }
     }
-    let from_expires_in = tokens.expires_in.map(|e| now / 1000.0 + e);
+    let from_expires_in = tokens.expires_in.map(|e| issuer_now_ms / 1000.0 + e);
     let looks_like_jwt = tokens.access_token.bytes().filter(|b| *b == b'.').count() == 2;
     match jwt::time_claims(&tokens.access_token) {
-        Ok(claims) => Ok(claims.exp.or(from_expires_in)),
+        Ok(claims) => Ok(TokenTimes {
+            exp: claims.exp.or(from_expires_in),
+            iat: claims.iat,
+        }),
         Err(e) if looks_like_jwt => Err(KeeperError::Token(e)),
-        Err(_) => Ok(from_expires_in),
+        Err(_) => Ok(TokenTimes {
+            exp: from_expires_in,
+            iat: None,
+        }),
     }
 }

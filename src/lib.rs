@@ -16,6 +16,7 @@ pub mod json;
 pub mod jwt;
 pub mod keeper;
 pub mod number;
+pub mod oauth;
 pub mod record;
 pub mod schedule;
 pub mod store;

@@ -72,6 +72,11 @@ pub struct StoredSession {
     pub updated_at: f64,
     /// The last user activity any tab saw (for `idleTimeoutSeconds`), epoch milliseconds.
     pub active_at: Option<f64>,
+    /// When the access token was issued, epoch seconds in issuer time (its `iat`, or its
+    /// receipt): with `expires_at` it gives the token's lifetime.
+    pub issued_at: Option<f64>,
+    /// The issuer's clock minus the client's, ms, as last estimated.
+    pub skew_ms: Option<f64>,
 }
 
 /// What can be stored under the key.
@@ -103,7 +108,7 @@ pub enum RecordError {
 struct Fields {
     current: Option<usize>,
     strings: [Option<String>; 5],
-    numbers: [Option<f64>; 6],
+    numbers: [Option<f64>; 8],
     mistyped: bool,
 }
 
@@ -114,13 +119,15 @@ const STRING_KEYS: [&str; 5] = [
     "idToken",
     "cleared",
 ];
-const NUMBER_KEYS: [&str; 6] = [
+const NUMBER_KEYS: [&str; 8] = [
     "v",
     "expiresAt",
     "signedInAt",
     "updatedAt",
     "at",
     "activeAt",
+    "issuedAt",
+    "skewMs",
 ];
 
 impl MemberVisitor for Fields {
@@ -169,7 +176,8 @@ pub fn parse(text: &str) -> Result<Record, RecordError> {
         Err(_) => return Err(RecordError::Corrupt),
     }
     let [format, access, refresh, id, cleared] = f.strings;
-    let [version, expires_at, signed_in_at, updated_at, at, active_at] = f.numbers;
+    let [version, expires_at, signed_in_at, updated_at, at, active_at, issued_at, skew_ms] =
+        f.numbers;
     if format.as_deref() != Some(FORMAT) {
         return Err(RecordError::Foreign);
     }
@@ -201,6 +209,8 @@ pub fn parse(text: &str) -> Result<Record, RecordError> {
         signed_in_at: finite(signed_in_at)?.ok_or(RecordError::Corrupt)?,
         updated_at: finite(updated_at)?.ok_or(RecordError::Corrupt)?,
         active_at: finite(active_at)?,
+        issued_at: finite(issued_at)?,
+        skew_ms: finite(skew_ms)?,
     }))
 }
 
@@ -231,9 +241,15 @@ pub fn serialize(record: &Record) -> String {
             write_number(&mut out, s.signed_in_at);
             field(&mut out, "updatedAt");
             write_number(&mut out, s.updated_at);
-            if let Some(a) = s.active_at {
-                field(&mut out, "activeAt");
-                write_number(&mut out, a);
+            for (name, value) in [
+                ("activeAt", s.active_at),
+                ("issuedAt", s.issued_at),
+                ("skewMs", s.skew_ms),
+            ] {
+                if let Some(v) = value {
+                    field(&mut out, name);
+                    write_number(&mut out, v);
+                }
             }
         }
         Record::Cleared { reason, at } => {
@@ -301,6 +317,8 @@ mod tests {
             signed_in_at: 1_699_990_000_123.0,
             updated_at: 1_699_996_400_000.0,
             active_at: Some(1_699_996_500_000.0),
+            issued_at: Some(1_699_996_400.0),
+            skew_ms: Some(-600_500.0),
         }
     }
 

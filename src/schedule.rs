@@ -1,5 +1,6 @@
-//! When things should happen: timer chaining past the `setTimeout` limit, and (for the
-//! refresh engine) when to refresh. Pure functions of the times passed in.
+//! When things should happen: when to refresh, how long to back off, how far the client's
+//! clock is from the issuer's, and timer chaining past the `setTimeout` limit. Pure
+//! functions of the times (and random numbers) passed in.
 
 /// The largest delay `setTimeout` honours: 2^31-1 ms (24.8 days). Longer delays overflow
 /// and fire at once in every browser, so longer waits are chained.
@@ -15,6 +16,101 @@ pub fn timer_delay(at_ms: f64, now_ms: f64) -> f64 {
     } else {
         delay.min(MAX_TIMER_DELAY_MS).ceil()
     }
+}
+
+/// How early to refresh, and the least validity a token handed out must have, for a token
+/// of `lifetime_s` seconds. Both shrink for short-lived tokens so that a token is used for
+/// most of its life and never refreshed in a loop: the refresh margin is at most half of the
+/// lifetime, and the minimum validity at most half of that margin.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Margins {
+    /// Refresh this many seconds before expiry.
+    pub refresh_before_s: f64,
+    /// Never hand out a token with less than this many seconds left.
+    pub min_validity_s: f64,
+}
+
+/// The margins for a token that lives `lifetime_s` seconds (`None`: unknown lifetime).
+pub fn margins(refresh_before_s: f64, min_validity_s: f64, lifetime_s: Option<f64>) -> Margins {
+    let refresh_before_s = match lifetime_s {
+        Some(l) if l.is_finite() && l > 0.0 => refresh_before_s.min(l / 2.0),
+        _ => refresh_before_s,
+    };
+    Margins {
+        refresh_before_s,
+        min_validity_s: min_validity_s.min(refresh_before_s / 2.0),
+    }
+}
+
+/// The least time between two refreshes of valid tokens: a floor against refresh storms
+/// when a server hands out tokens that are (nearly) expired on arrival.
+pub const MIN_REFRESH_INTERVAL_MS: f64 = 1_000.0;
+
+/// When to refresh a token expiring at `exp_s` (issuer time, epoch seconds), in client
+/// epoch ms: `margin` before expiry, minus a jitter of up to 10 % of the margin (at most 5 s)
+/// so that many clients do not refresh in the same instant. `skew_ms` is issuer minus client
+/// time; `jitter` is a random number in [0, 1).
+pub fn refresh_at(exp_s: f64, margins: Margins, skew_ms: f64, jitter: f64) -> f64 {
+    let spread_ms = (margins.refresh_before_s * 100.0).min(5_000.0);
+    (exp_s - margins.refresh_before_s) * 1000.0 - skew_ms - jitter.clamp(0.0, 1.0) * spread_ms
+}
+
+/// Retry policy for failed refreshes (network errors, 5xx, 429).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts per refresh, the first included.
+    pub max_attempts: u32,
+    /// The delay before the second attempt, ms; doubles after each failure.
+    pub base_delay_ms: f64,
+    /// The longest delay, ms.
+    pub max_delay_ms: f64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 5,
+            base_delay_ms: 1_000.0,
+            max_delay_ms: 30_000.0,
+        }
+    }
+}
+
+/// The wait before attempt `attempt + 1` after `attempt` (1-based) failed: exponential with
+/// "equal jitter" (half fixed, half random), capped, and never shorter than the server's
+/// `Retry-After`. `None` when the attempts are used up.
+pub fn retry_delay(
+    policy: RetryPolicy,
+    attempt: u32,
+    retry_after_ms: Option<f64>,
+    jitter: f64,
+) -> Option<f64> {
+    if attempt >= policy.max_attempts {
+        return None;
+    }
+    let exponent = attempt.saturating_sub(1).min(30) as i32;
+    let ceiling = (policy.base_delay_ms * 2f64.powi(exponent)).min(policy.max_delay_ms);
+    let delay = ceiling / 2.0 + ceiling / 2.0 * jitter.clamp(0.0, 1.0);
+    Some(match retry_after_ms {
+        Some(r) if r.is_finite() => delay.max(r),
+        _ => delay,
+    })
+}
+
+/// The issuer's clock minus the client's, estimated at the receipt of a token response.
+/// The response's `Date` header wins (it has one-second resolution, hence the half second);
+/// without it, the `iat` of a token just issued. Differences under 2 s are latency, not skew.
+pub fn estimate_skew(
+    client_now_ms: f64,
+    server_date_ms: Option<f64>,
+    fresh_iat_s: Option<f64>,
+) -> Option<f64> {
+    let raw = match (server_date_ms, fresh_iat_s) {
+        (Some(date), _) if date.is_finite() => date + 500.0 - client_now_ms,
+        (_, Some(iat)) if iat.is_finite() => iat * 1000.0 - client_now_ms,
+        _ => return None,
+    };
+    Some(if raw.abs() < 2_000.0 { 0.0 } else { raw })
 }
 
 #[cfg(test)]
@@ -45,5 +141,127 @@ mod tests {
         }
         assert_eq!(legs, 2);
         assert_eq!(now, due);
+    }
+
+    #[test]
+    fn margins_shrink_for_short_tokens() {
+        // A 5 s token with refreshBeforeSeconds 2 keeps the 2 s margin and is refreshed
+        // after 3 s of its life; the 5 s minimum validity shrinks to 1 s.
+        assert_eq!(
+            margins(2.0, 5.0, Some(5.0)),
+            Margins {
+                refresh_before_s: 2.0,
+                min_validity_s: 1.0
+            }
+        );
+        // A 1 s token with the defaults: refreshed at half its life, not continuously.
+        assert_eq!(
+            margins(60.0, 5.0, Some(1.0)),
+            Margins {
+                refresh_before_s: 0.5,
+                min_validity_s: 0.25
+            }
+        );
+        assert_eq!(
+            margins(60.0, 5.0, Some(3600.0)),
+            Margins {
+                refresh_before_s: 60.0,
+                min_validity_s: 5.0
+            }
+        );
+        assert_eq!(
+            margins(60.0, 5.0, None),
+            Margins {
+                refresh_before_s: 60.0,
+                min_validity_s: 5.0
+            }
+        );
+        assert_eq!(margins(60.0, 5.0, Some(-1.0)).refresh_before_s, 60.0);
+        let issued = 1_000.0;
+        let at = refresh_at(issued + 5.0, margins(2.0, 5.0, Some(5.0)), 0.0, 0.0);
+        assert_eq!(at, (issued + 3.0) * 1000.0);
+    }
+
+    #[test]
+    fn refresh_time_uses_issuer_time_and_jitters_earlier_only() {
+        let m = Margins {
+            refresh_before_s: 60.0,
+            min_validity_s: 5.0,
+        };
+        let exp = 1_700_000_000.0;
+        assert_eq!(refresh_at(exp, m, 0.0, 0.0), (exp - 60.0) * 1000.0);
+        // The client is 10 minutes behind the issuer (skew +600 s): refresh 10 min earlier by its clock.
+        assert_eq!(
+            refresh_at(exp, m, 600_000.0, 0.0),
+            (exp - 60.0) * 1000.0 - 600_000.0
+        );
+        for j in [0.0, 0.3, 0.999] {
+            let at = refresh_at(exp, m, 0.0, j);
+            assert!(
+                at <= (exp - 60.0) * 1000.0 && at >= (exp - 65.0) * 1000.0,
+                "{j}: {at}"
+            );
+        }
+        let short = Margins {
+            refresh_before_s: 1.0,
+            min_validity_s: 0.5,
+        };
+        assert!(
+            refresh_at(exp, short, 0.0, 0.999) >= (exp - 1.1) * 1000.0,
+            "jitter is 10 % of a small margin"
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_with_equal_jitter_and_stops() {
+        let p = RetryPolicy::default();
+        let bounds: Vec<(f64, f64)> = (1..5)
+            .map(|a| {
+                (
+                    retry_delay(p, a, None, 0.0).unwrap(),
+                    retry_delay(p, a, None, 0.999_999).unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(bounds[0].0, 500.0);
+        assert!((bounds[0].1 - 1000.0).abs() < 0.01);
+        assert_eq!(bounds[1].0, 1000.0);
+        assert_eq!(bounds[2].0, 2000.0);
+        assert_eq!(bounds[3].0, 4000.0);
+        assert_eq!(retry_delay(p, 5, None, 0.5), None, "five attempts in all");
+        let capped = RetryPolicy {
+            max_attempts: 50,
+            ..p
+        };
+        assert!(retry_delay(capped, 40, None, 0.999).unwrap() <= 30_000.0);
+        assert_eq!(
+            retry_delay(p, 1, Some(2_000.0), 0.0),
+            Some(2_000.0),
+            "Retry-After is honoured"
+        );
+        assert_eq!(retry_delay(p, 3, Some(100.0), 0.0), Some(2_000.0));
+    }
+
+    #[test]
+    fn skew_comes_from_the_date_header_or_a_fresh_iat() {
+        let now = 1_700_000_000_000.0;
+        assert_eq!(
+            estimate_skew(now, Some(now + 600_000.0), None),
+            Some(600_500.0)
+        );
+        assert_eq!(
+            estimate_skew(now, Some(now - 600_000.0), Some(0.0)),
+            Some(-599_500.0)
+        );
+        assert_eq!(
+            estimate_skew(now, None, Some(now / 1000.0 - 600.0)),
+            Some(-600_000.0)
+        );
+        assert_eq!(
+            estimate_skew(now, Some(now + 300.0), None),
+            Some(0.0),
+            "latency is not skew"
+        );
+        assert_eq!(estimate_skew(now, None, None), None);
     }
 }

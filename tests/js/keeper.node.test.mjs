@@ -60,3 +60,56 @@ test("a keeper with pending timers does not keep a Node process alive", async ()
   assert.equal(stdout.trim(), "set");
   assert.ok(Date.now() - started < 5000);
 });
+
+test("a refresh callback: used for refresh(), its invalid_grant signs out", async () => {
+  await tk.default();
+  let calls = 0;
+  const keeper = new tk.TokenKeeper({
+    storage: "memory",
+    refresh: async (current) => {
+      calls += 1;
+      if (current.refreshToken === "revoked") throw Object.assign(new Error("nope"), { error: "invalid_grant" });
+      return { accessToken: await sign({ n: calls, exp: Math.floor(Date.now() / 1000) + 600 }), refreshToken: `r${calls}` };
+    },
+  });
+  const cleared = [];
+  keeper.on("cleared", (d) => cleared.push(d.reason));
+  keeper.setTokens({ accessToken: await sign({ n: 0, exp: Math.floor(Date.now() / 1000) + 600 }), refreshToken: "r0" });
+  const [a, b] = await Promise.all([keeper.refresh(), keeper.refresh()]);
+  assert.equal(calls, 1, "concurrent refresh() calls share one refresh");
+  assert.equal(a.accessToken, b.accessToken);
+  assert.equal(a.refreshToken, "r1");
+  assert.equal(keeper.claims.n, 1);
+  keeper.setTokens({ accessToken: await sign({ n: 9, exp: Math.floor(Date.now() / 1000) + 600 }), refreshToken: "revoked" });
+  await assert.rejects(keeper.refresh(), { code: "ERR_INVALID_GRANT" });
+  assert.deepEqual(cleared, ["invalid_grant"]);
+  keeper.dispose();
+});
+
+test("keeper.fetch in Node: a 401 with a stream body is not retried; a replayable one is", async () => {
+  await tk.default();
+  const { startTokenServer } = await import("../support/token-server.mjs");
+  const srv = await startTokenServer({ lifetimeSeconds: 60 });
+  try {
+    const keeper = new tk.TokenKeeper({ storage: "memory", oauth: { tokenEndpoint: srv.tokenEndpoint, clientId: srv.clientId } });
+    keeper.setTokens(await srv.login());
+    srv.revokeIssuedAccessTokens();
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode("streamed"));
+        c.close();
+      },
+    });
+    const streamed = await keeper.fetch(`${srv.url}/api/data`, { method: "POST", body: stream, duplex: "half" });
+    assert.equal(streamed.status, 401);
+    assert.equal(srv.stats.apiCalls, 1);
+    assert.equal(srv.stats.refreshRequests, 0, "not refreshed for a request it could not resend");
+    const replayed = await keeper.fetch(`${srv.url}/api/data`, { method: "POST", body: "again" });
+    assert.equal(replayed.status, 200);
+    assert.equal((await replayed.json()).received, 5);
+    assert.equal(srv.stats.refreshes, 1);
+    keeper.dispose();
+  } finally {
+    await srv.close();
+  }
+});

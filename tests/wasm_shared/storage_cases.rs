@@ -17,7 +17,10 @@ fn web_storage_opens_in_a_browser_and_is_unavailable_in_node() {
             Ok(store) => {
                 assert!(in_a_browser());
                 store.set("wasm-test:key", "value \"quoted\" é").unwrap();
-                assert_eq!(store.get("wasm-test:key").unwrap().as_deref(), Some("value \"quoted\" é"));
+                assert_eq!(
+                    store.get("wasm-test:key").unwrap().as_deref(),
+                    Some("value \"quoted\" é")
+                );
                 store.remove("wasm-test:key").unwrap();
                 assert_eq!(store.get("wasm-test:key").unwrap(), None);
             }
@@ -27,5 +30,8 @@ fn web_storage_opens_in_a_browser_and_is_unavailable_in_node() {
             }
         }
     }
-    assert_eq!(storage::open(StorageKind::Memory).err(), Some(StoreError::Unavailable));
+    assert_eq!(
+        storage::open(StorageKind::Memory).err(),
+        Some(StoreError::Unavailable)
+    );
 }

@@ -1,0 +1,311 @@
+// The refresh engine in real Chromium against a real local token server (rotation with
+// reuse detection): scheduling, tabs sharing one refresh, single flight, failure drills,
+// skewed clocks, missed timers, and keeper.fetch.
+import { test, before, after, describe } from "node:test";
+import assert from "node:assert/strict";
+import { launchChromium } from "../support/browser.mjs";
+import { ROOT, SCRATCH } from "../support/package.mjs";
+import { startTokenServer } from "../support/token-server.mjs";
+
+let browser;
+before(async () => {
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function server(options = {}) {
+  return startTokenServer({ mounts: { "/": SCRATCH, "/pages": `${ROOT}tests/fixtures/pages` }, ...options });
+}
+
+function oauthOptions(srv, extra = {}) {
+  return { oauth: { tokenEndpoint: "/token", clientId: srv.clientId }, ...extra };
+}
+
+async function openTab(context, srv, options, query = "") {
+  const page = await context.newPage();
+  await page.goto(`${srv.url}/pages/keeper.html?options=${encodeURIComponent(JSON.stringify(options))}${query}`);
+  await page.waitForFunction(() => document.getElementById("out").textContent === "ready");
+  return page;
+}
+
+/** Signs in through the page and hands the tokens to its keeper. */
+async function signIn(page, remember = false) {
+  await page.evaluate(async (remember) => {
+    window.keeper.setTokens(await window.login(), { remember });
+  }, remember);
+}
+
+/** Polls getAccessToken() every `everyMs` for `forMs`, recording any token handed out
+ *  after its exp (judged by the real clock, which is the server's). */
+function pollTokens(page, forMs, everyMs = 150) {
+  return page.evaluate(
+    async ([forMs, everyMs]) => {
+      const seen = new Set();
+      const expiredHandedOut = [];
+      const errors = [];
+      const end = Date.now() + forMs;
+      while (Date.now() < end) {
+        try {
+          const t = await window.keeper.getAccessToken();
+          const exp = window.tokenkeeper.expiresAt(t);
+          if (Date.now() / 1000 >= exp) expiredHandedOut.push(exp);
+          seen.add(t);
+        } catch (e) {
+          errors.push(e.code);
+        }
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+      return { distinct: seen.size, expiredHandedOut, errors, latest: window.keeper.accessToken };
+    },
+    [forMs, everyMs],
+  );
+}
+
+const events = (page, type) => page.evaluate((type) => window.events.filter((e) => e.type === type), type);
+
+describe("30 seconds of 5 s tokens", { concurrency: 2 }, () => {
+  test("one tab: about one refresh per token, never an expired token", async () => {
+    const srv = await server({ lifetimeSeconds: 5 });
+    const context = await browser.newContext();
+    try {
+      const tab = await openTab(context, srv, oauthOptions(srv, { refreshBeforeSeconds: 2 }));
+      await signIn(tab);
+      const result = await pollTokens(tab, 30_000);
+      assert.deepEqual(result.expiredHandedOut, []);
+      assert.deepEqual(result.errors, []);
+      // 5 s tokens refreshed 2 s before expiry: one refresh per token, every 3 s.
+      assert.ok(srv.stats.refreshes >= 9 && srv.stats.refreshes <= 11, `${srv.stats.refreshes} refreshes`);
+      assert.equal(srv.stats.refreshRequests, srv.stats.refreshes, "no failed or repeated requests");
+      assert.equal(srv.stats.reuseDetections, 0);
+      assert.ok(result.distinct >= srv.stats.refreshes, "each new token was used");
+    } finally {
+      await context.close();
+      await srv.close();
+    }
+  });
+
+  test("three tabs sharing localStorage: one refresh per token in all, zero reuse", async () => {
+    const srv = await server({ lifetimeSeconds: 5 });
+    const context = await browser.newContext();
+    try {
+      const options = oauthOptions(srv, { refreshBeforeSeconds: 2, storage: "local" });
+      const tabs = [await openTab(context, srv, options), await openTab(context, srv, options), await openTab(context, srv, options)];
+      await signIn(tabs[0], true);
+      for (const tab of tabs) await tab.waitForFunction(() => window.keeper.accessToken !== undefined);
+      const results = await Promise.all(tabs.map((t) => pollTokens(t, 30_000, 250)));
+      for (const [i, r] of results.entries()) {
+        assert.deepEqual(r.expiredHandedOut, [], `tab ${i}`);
+        assert.deepEqual(r.errors, [], `tab ${i}: ${JSON.stringify(await tabs[i].evaluate(() => window.events.map((e) => [e.type, e.detail.origin ?? e.detail.reason ?? e.detail.code]))) }`);
+      }
+      assert.equal(srv.stats.reuseDetections, 0, "a refresh token was never presented twice");
+      assert.equal(srv.stats.invalidGrants, 0);
+      const gaps = srv.stats.log.slice(1).map((e, i) => e.at - srv.stats.log[i].at);
+      assert.ok(srv.stats.refreshes >= 9 && srv.stats.refreshes <= 11, `${srv.stats.refreshes} refreshes for three tabs; gaps ${gaps}`);
+      await sleep(300);
+      const latest = await Promise.all(tabs.map((t) => t.evaluate(() => window.keeper.accessToken)));
+      assert.ok(latest.every((t) => t === latest[0]), "all tabs hold the same latest token");
+    } finally {
+      await context.close();
+      await srv.close();
+    }
+  });
+});
+
+test("50 concurrent getAccessToken() calls on an expired token make one refresh request", async () => {
+  const srv = await server({ lifetimeSeconds: 2 });
+  const context = await browser.newContext();
+  try {
+    const tab = await openTab(context, srv, oauthOptions(srv));
+    const expired = await srv.login();
+    await sleep(2_200);
+    const result = await tab.evaluate(async (tokens) => {
+      window.keeper.setTokens(tokens);
+      const all = await Promise.all(Array.from({ length: 50 }, () => window.keeper.getAccessToken()));
+      return { distinct: new Set(all).size, fresh: Date.now() / 1000 < window.tokenkeeper.expiresAt(all[0]) };
+    }, expired);
+    assert.deepEqual(result, { distinct: 1, fresh: true });
+    assert.equal(srv.stats.refreshRequests, 1);
+  } finally {
+    await context.close();
+    await srv.close();
+  }
+});
+
+describe("failure drills", () => {
+  test("500 twice, then success: recovered, the refresh token kept until then", async () => {
+    const srv = await server({ lifetimeSeconds: 60 });
+    const context = await browser.newContext();
+    try {
+      const tab = await openTab(context, srv, oauthOptions(srv, { retry: { baseDelayMs: 200 } }));
+      await signIn(tab);
+      srv.fail({ status: 500 }, { status: 500 });
+      const before = await tab.evaluate(() => window.keeper.accessToken);
+      const result = await tab.evaluate(async () => {
+        const set = await window.keeper.refresh();
+        return { access: set.accessToken, hasRefresh: typeof set.refreshToken === "string" };
+      });
+      assert.notEqual(result.access, before);
+      assert.equal(result.hasRefresh, true);
+      assert.equal(srv.stats.refreshRequests, 3);
+      const presented = srv.stats.log.map((e) => e.presented);
+      assert.equal(new Set(presented).size, 1, "the same refresh token on every attempt");
+      assert.deepEqual(srv.stats.log.map((e) => e.outcome), ["500", "500", "ok"]);
+      assert.equal((await events(tab, "refreshed")).length, 1);
+    } finally {
+      await context.close();
+      await srv.close();
+    }
+  });
+
+  test("429 with Retry-After: 2 waits at least 2 s", async () => {
+    const srv = await server({ lifetimeSeconds: 60 });
+    const context = await browser.newContext();
+    try {
+      const tab = await openTab(context, srv, oauthOptions(srv, { retry: { baseDelayMs: 100 } }));
+      await signIn(tab);
+      srv.fail({ status: 429, retryAfter: 2 });
+      await tab.evaluate(() => window.keeper.refresh());
+      const [first, second] = srv.stats.log;
+      assert.equal(first.outcome, "429");
+      assert.equal(second.outcome, "ok");
+      assert.ok(second.at - first.at >= 2000, `retried after ${second.at - first.at} ms`);
+    } finally {
+      await context.close();
+      await srv.close();
+    }
+  });
+
+  test("a dropped connection is retried", async () => {
+    const srv = await server({ lifetimeSeconds: 60 });
+    const context = await browser.newContext();
+    try {
+      const tab = await openTab(context, srv, oauthOptions(srv, { retry: { baseDelayMs: 100 } }));
+      await signIn(tab);
+      srv.fail({ drop: true });
+      await tab.evaluate(() => window.keeper.refresh());
+      assert.deepEqual(srv.stats.log.map((e) => e.outcome), ["dropped", "ok"]);
+    } finally {
+      await context.close();
+      await srv.close();
+    }
+  });
+
+  test("invalid_grant clears with its reason and empties storage in every tab", async () => {
+    const srv = await server({ lifetimeSeconds: 60 });
+    const context = await browser.newContext();
+    try {
+      const options = oauthOptions(srv, { storage: "local" });
+      const a = await openTab(context, srv, options);
+      const b = await openTab(context, srv, options);
+      await signIn(a, true);
+      await b.waitForFunction(() => window.keeper.accessToken !== undefined);
+      srv.fail({ invalidGrant: true });
+      const code = await a.evaluate(() => window.keeper.refresh().then(() => "resolved", (e) => e.code));
+      assert.equal(code, "ERR_INVALID_GRANT");
+      for (const tab of [a, b]) {
+        await tab.waitForFunction(() => window.events.some((e) => e.type === "cleared"), null, { timeout: 1000 });
+        assert.deepEqual((await events(tab, "cleared")).map((e) => e.detail), [{ reason: "invalid_grant" }]);
+        assert.equal(await tab.evaluate(() => window.keeper.accessToken), undefined);
+        assert.equal(await tab.evaluate(() => localStorage.getItem("tokenkeeper:tokens")), null);
+        assert.equal(await tab.evaluate(() => window.keeper.getAccessToken().catch((e) => e.code)), "ERR_NO_TOKEN");
+      }
+    } finally {
+      await context.close();
+      await srv.close();
+    }
+  });
+
+  test("offline through an expiry, then online: refreshed within 2 s of coming back", async () => {
+    const srv = await server({ lifetimeSeconds: 3 });
+    const context = await browser.newContext();
+    try {
+      const tab = await openTab(context, srv, oauthOptions(srv, { refreshBeforeSeconds: 1 }));
+      await signIn(tab);
+      await context.setOffline(true);
+      await sleep(6_000); // the token expires while offline; refreshes fail and back off
+      assert.ok((await events(tab, "expired")).length >= 1, "expired while offline");
+      assert.equal(await tab.evaluate(() => window.keeper.getAccessToken().then(() => "token", (e) => e.code)), "ERR_REFRESH_FAILED");
+      const refreshedBefore = (await events(tab, "refreshed")).length;
+      const back = Date.now();
+      await context.setOffline(false);
+      await tab.waitForFunction((n) => window.events.filter((e) => e.type === "refreshed").length > n, refreshedBefore, { timeout: 2_000 });
+      assert.ok(Date.now() - back < 2_000);
+      const token = await tab.evaluate(() => window.keeper.getAccessToken());
+      assert.ok(Date.now() / 1000 < (await tab.evaluate((t) => window.tokenkeeper.expiresAt(t), token)));
+    } finally {
+      await context.close();
+      await srv.close();
+    }
+  });
+});
+
+for (const offsetMinutes of [10, -10]) {
+  test(`a client clock ${offsetMinutes > 0 ? "ahead" : "behind"} by 10 min neither loops nor signs out early`, async () => {
+    const srv = await server({ lifetimeSeconds: 5 });
+    const context = await browser.newContext();
+    try {
+      const tab = await openTab(context, srv, oauthOptions(srv, { refreshBeforeSeconds: 2 }), `&clockOffsetMs=${offsetMinutes * 60_000}`);
+      await signIn(tab);
+      const result = await pollTokens(tab, 15_000);
+      assert.deepEqual(result.expiredHandedOut, [], "judged by the issuer's (real) clock");
+      assert.deepEqual(result.errors, []);
+      assert.deepEqual(await events(tab, "cleared"), []);
+      // One refresh per 3 s (one extra to learn the skew when the client is ahead).
+      assert.ok(srv.stats.refreshes >= 4 && srv.stats.refreshes <= 7, `${srv.stats.refreshes} refreshes in 15 s`);
+    } finally {
+      await context.close();
+      await srv.close();
+    }
+  });
+}
+
+test("a page whose timer was missed (asleep, frozen) refreshes at once when it becomes visible", async () => {
+  const srv = await server({ lifetimeSeconds: 60 });
+  const context = await browser.newContext();
+  try {
+    const tab = await openTab(context, srv, oauthOptions(srv, { refreshBeforeSeconds: 10 }), "&clock=1");
+    await signIn(tab);
+    assert.equal(srv.stats.refreshRequests, 0);
+    // 55 s pass for the page's clock while its timers do not run (a sleeping laptop).
+    await tab.evaluate(() => {
+      window.clockJump = 55_000;
+    });
+    await sleep(500);
+    assert.equal(srv.stats.refreshRequests, 0, "the timer did not fire by itself");
+    const woke = Date.now();
+    await tab.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+    await tab.waitForFunction(() => window.events.some((e) => e.type === "refreshed"), null, { timeout: 2_000 });
+    assert.ok(Date.now() - woke < 2_000);
+    assert.equal(srv.stats.refreshes, 1);
+  } finally {
+    await context.close();
+    await srv.close();
+  }
+});
+
+test("keeper.fetch adds the bearer token and, on a 401, refreshes once and retries", async () => {
+  const srv = await server({ lifetimeSeconds: 60 });
+  const context = await browser.newContext();
+  try {
+    const tab = await openTab(context, srv, oauthOptions(srv));
+    await signIn(tab);
+    const ok = await tab.evaluate(async () => (await window.keeper.fetch("/api/data")).json());
+    assert.equal(ok.ok, true);
+    srv.revokeIssuedAccessTokens(); // the API now answers 401 to the token held
+    const result = await tab.evaluate(async () => {
+      const res = await window.keeper.fetch("/api/data", { method: "POST", body: JSON.stringify({ n: 1 }) });
+      return { status: res.status, body: await res.json() };
+    });
+    assert.equal(result.status, 200);
+    assert.equal(result.body.received, 7);
+    assert.equal(srv.stats.refreshes, 1);
+    assert.equal(srv.stats.api401, 1);
+  } finally {
+    await context.close();
+    await srv.close();
+  }
+});
