@@ -77,7 +77,15 @@ $("clear").addEventListener("click", () => {
   inspect();
 });
 // The keeper panel: where the tokens are, and every event, as it happens.
-const keeper = new TokenKeeper({ namespace: "tokenkeeper-demo" });
+const keeper = new TokenKeeper({
+  namespace: "tokenkeeper-demo",
+  oauth: { tokenEndpoint: "/token", clientId: "tokenkeeper-spa" },
+  refreshBeforeSeconds: 5,
+});
+async function showServer() {
+  const stats = await (await fetch("/stats")).json();
+  $("k-server").textContent = `${stats.refreshes} refreshes, ${stats.reuseDetections} reuse detections, ${stats.apiCalls} API calls`;
+}
 function showKeeper() {
   $("k-signed").textContent = keeper.accessToken ? "yes" : "no";
   $("k-kind").textContent = keeper.storageKind;
@@ -92,10 +100,25 @@ for (const type of ["changed", "expired", "error", "cleared", "refreshed"]) {
     item.dataset.type = type;
     $("k-events").prepend(item);
     showKeeper();
+    showServer();
   });
 }
-$("signin").addEventListener("click", () => {
-  keeper.setTokens({ accessToken: sampleToken(60) }, { remember: $("remember").checked });
+$("signin").addEventListener("click", async () => {
+  const body = new URLSearchParams({ grant_type: "password", username: "user-42", password: "demo", client_id: "tokenkeeper-spa" });
+  const tokens = await (await fetch("/token", { method: "POST", body })).json();
+  keeper.setTokens(tokens, { remember: $("remember").checked });
+});
+$("refresh").addEventListener("click", () => keeper.refresh().catch(() => {}));
+$("callapi").addEventListener("click", async () => {
+  const item = document.createElement("li");
+  try {
+    const res = await keeper.fetch("/api/data");
+    item.textContent = `${new Date().toLocaleTimeString()} API ${res.status}`;
+  } catch (e) {
+    item.textContent = `${new Date().toLocaleTimeString()} API failed: ${e.code ?? e.name}`;
+  }
+  $("k-events").prepend(item);
+  showServer();
 });
 $("signout").addEventListener("click", () => keeper.clear());
 showKeeper();

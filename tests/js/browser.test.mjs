@@ -109,7 +109,7 @@ test("the demo page decodes a pasted token and shows errors by code", async () =
   }
 });
 
-test("the demo's keeper panel signs in, remembers, and signs out in a second tab", async () => {
+test("the demo's keeper panel signs in, refreshes, remembers, and signs out in a second tab", async () => {
   const demo = await startDemo();
   try {
     const context = await browser.newContext();
@@ -118,9 +118,14 @@ test("the demo's keeper panel signs in, remembers, and signs out in a second tab
     await a.waitForSelector("body[data-ready=true]");
     await a.check("#remember");
     await a.click("#signin");
-    assert.equal(await a.textContent("#k-signed"), "yes");
+    await a.waitForFunction(() => document.getElementById("k-signed").textContent === "yes");
     assert.equal(await a.textContent("#k-kind"), "local");
     assert.equal(await a.textContent("#k-sub"), "user-42");
+    await a.click("#refresh");
+    await a.waitForFunction(() => document.getElementById("k-events").textContent.includes("refreshed"));
+    await a.click("#callapi");
+    await a.waitForFunction(() => document.getElementById("k-events").textContent.includes("API 200"));
+    await a.waitForFunction(() => /1 refreshes, 0 reuse detections/.test(document.getElementById("k-server").textContent));
     const b = await context.newPage();
     await b.goto(`${demo.url}/`);
     await b.waitForSelector("body[data-ready=true]");

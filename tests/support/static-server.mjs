@@ -14,7 +14,8 @@ const TYPES = {
   ".svg": "image/svg+xml",
 };
 
-export async function serveStatic(mounts, { port = 0, host = "127.0.0.1", routes = {} } = {}) {
+/** `routes` answer exact paths first; `fallback(req, res)` answers what no mount has. */
+export async function serveStatic(mounts, { port = 0, host = "127.0.0.1", routes = {}, fallback } = {}) {
   const table = Object.entries(mounts)
     .map(([prefix, dir]) => [prefix.endsWith("/") ? prefix : prefix + "/", resolve(dir)])
     .sort((a, b) => b[0].length - a[0].length);
@@ -22,7 +23,7 @@ export async function serveStatic(mounts, { port = 0, host = "127.0.0.1", routes
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
     if (routes[path]) return routes[path](req, res);
     for (const [prefix, dir] of table) {
-      if (!(path + "/").startsWith(prefix) && !path.startsWith(prefix)) continue;
+      if (!path.startsWith(prefix)) continue;
       let file = normalize(join(dir, path.slice(prefix.length)));
       if (!file.startsWith(dir)) break;
       try {
@@ -34,6 +35,7 @@ export async function serveStatic(mounts, { port = 0, host = "127.0.0.1", routes
         break;
       }
     }
+    if (fallback) return fallback(req, res);
     res.writeHead(404, { "content-type": "text/plain" });
     res.end("not found");
   });
