@@ -1,6 +1,7 @@
-// Sizes of what a browser loads: the .wasm, the JS glue, and an esbuild bundle of a one-line
-// consumer (minified, gzip -9, brotli), next to jwt-decode and jose's decodeJwt bundled the
-// same way. With --check, exits 1 when tokenkeeper exceeds size-budget.json.
+// Sizes of what a browser loads: the .wasm, and an esbuild bundle of a one-line consumer of
+// the whole API (minified; gzip -9 and brotli), next to jwt-decode, jose's decodeJwt,
+// oidc-client-ts and auth0-spa-js bundled the same way. With --check, exits 1 when
+// tokenkeeper exceeds size-budget.json.
 import { build } from "esbuild";
 import { readFile, mkdtemp, writeFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -41,6 +42,8 @@ const rows = [
   ["tokenkeeper total (wasm + JS)", { raw: wasm.raw + glue.raw, gzip: wasm.gzip + glue.gzip, brotli: wasm.brotli + glue.brotli }],
   ["jwt-decode jwtDecode (bundled)", measure(await bundle(`export { jwtDecode } from "jwt-decode";`))],
   ["jose decodeJwt (bundled)", measure(await bundle(`export { decodeJwt } from "jose";`))],
+  ["oidc-client-ts UserManager (bundled)", measure(await bundle(`export { UserManager } from "oidc-client-ts";`))],
+  ["auth0-spa-js createAuth0Client (bundled)", measure(await bundle(`export { createAuth0Client } from "@auth0/auth0-spa-js";`))],
 ];
 
 console.log("| what | raw | gzip -9 | brotli |\n|---|---|---|---|");

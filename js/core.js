@@ -80,8 +80,9 @@ export function invalidArgument(message) {
   return new TokenError("ERR_INVALID_ARGUMENT", message);
 }
 
-/** Decodes `token` inside wasm; afterwards the wasm getters describe it. Throws TokenError. */
-function load(token) {
+/** Decodes `token` inside wasm; afterwards the wasm getters describe it. Throws TokenError.
+ *  With `forParsing`, the payload's JSON is left for JSON.parse to check (see decodeJwt). */
+function load(token, forParsing) {
   if (memory === null) throw notInitialized();
   if (typeof token !== "string") {
     throw new TokenError("ERR_TOKEN_MALFORMED", "the token must be a string");
@@ -94,9 +95,14 @@ function load(token) {
   }
   const target = currentHeap().subarray(inputPtr, inputPtr + capacity);
   const { written } = encoder.encodeInto(token, target);
-  const status = wasm.decodeInput(written);
+  const status = forParsing ? wasm.decodeInputForParsing(written) : wasm.decodeInput(written);
   if (status !== 0) throw errorFromStatus(status);
 }
+
+// Wire codes of errors found on this side (see TokenError::to_wire in src/error.rs).
+const PAYLOAD_JSON = -0x25;
+const PAYLOAD_NOT_OBJECT = -0x26;
+const CLAIM_TYPE = { exp: -0x127, nbf: -0x227, iat: -0x327 };
 
 function parseJson(ptr, len, part) {
   const text = utf8.decode(currentHeap().subarray(ptr, ptr + len));
@@ -109,8 +115,24 @@ function parseJson(ptr, len, part) {
 }
 
 export function decodeJwt(token) {
-  load(token);
-  return parseJson(wasm.payloadPtr(), wasm.payloadLen(), "payload");
+  // JSON.parse validates while it builds the object, so the payload is not scanned twice:
+  // wasm checks everything up to the payload's UTF-8, and the rest is checked here.
+  load(token, true);
+  const ptr = wasm.payloadPtr();
+  let payload;
+  try {
+    payload = JSON.parse(utf8.decode(currentHeap().subarray(ptr, ptr + wasm.payloadLen())));
+  } catch {
+    throw errorFromStatus(PAYLOAD_JSON); // never the SyntaxError: it quotes the text
+  }
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
+    throw errorFromStatus(PAYLOAD_NOT_OBJECT);
+  }
+  for (const claim in CLAIM_TYPE) {
+    const value = payload[claim];
+    if (value !== undefined && typeof value !== "number") throw errorFromStatus(CLAIM_TYPE[claim]);
+  }
+  return payload;
 }
 
 export function decodeHeader(token) {

@@ -46,7 +46,11 @@ export type TokenErrorCode =
   | "ERR_STORAGE_FAILED"
   | "ERR_RECORD_CORRUPT"
   | "ERR_RECORD_FOREIGN"
-  | "ERR_RECORD_VERSION";
+  | "ERR_RECORD_VERSION"
+  | "ERR_REFRESH_UNAVAILABLE"
+  | "ERR_REFRESH_FAILED"
+  | "ERR_REFRESH_REJECTED"
+  | "ERR_INVALID_GRANT";
 
 /** Every failure of the package. No message, code or property ever contains token text. */
 export class TokenError extends Error {
@@ -146,8 +150,15 @@ export class TokenKeeper {
   constructor(options?: KeeperOptions);
   /** Stores new tokens; `remember: true` keeps them in localStorage across browser restarts. */
   setTokens(tokens: TokenSet, opts?: { remember?: boolean }): void;
-  /** The access token while fresh; rejects with TokenError (ERR_NO_TOKEN, ...) otherwise. */
+  /**
+   * The access token: at once while fresh, after one shared refresh when within the margin or
+   * expired. Never an expired token: rejects with TokenError (ERR_NO_TOKEN, ERR_REFRESH_FAILED, ...).
+   */
   getAccessToken(): Promise<string>;
+  /** Refreshes now (joining a refresh under way, or adopting another tab's); the new tokens. */
+  refresh(): Promise<TokenSet>;
+  /** fetch() with a Bearer token; on a 401, one refresh and one retry when the body is replayable. */
+  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** Removes the tokens from every storage and, with crossTab, from every tab. */
   clear(): void;
   /** Records user activity for idleTimeoutSeconds, in every tab. */

@@ -42,6 +42,9 @@ export class TokenKeeper {
   #handle;
   #listeners = new Map();
   #claimsOf = { token: undefined, claims: undefined };
+  #cached = { version: -1, token: undefined };
+  #fast = null;
+  #now = Date.now;
 
   constructor(options) {
     if (!isInitialized()) throw notInitialized();
@@ -57,9 +60,10 @@ export class TokenKeeper {
     }
     const plain = {};
     for (const name of PLAIN_OPTIONS) if (opts[name] !== undefined) plain[name] = opts[name];
+    if (opts.now !== undefined) this.#now = opts.now;
     this.#handle = new wasm.KeeperHandle(plain, (type, a, b) => this.#dispatch(type, a, b), makeError, opts.now, opts.refresh);
     // Start-up events (restored tokens, storage faults) arrive after the caller subscribed.
-    queueMicrotask(() => this.#handle.flush());
+    queueMicrotask(() => this.#handle?.flush());
   }
 
   /** Stores new tokens; `remember: true` keeps them in localStorage across restarts. */
@@ -67,7 +71,7 @@ export class TokenKeeper {
     if (tokens === null || typeof tokens !== "object") {
       throw invalidArgument("tokens must be { accessToken: string, refreshToken?: string, idToken?: string, expiresIn?: number }");
     }
-    this.#handle.setTokens(tokens, Boolean(opts && opts.remember));
+    this.#live().setTokens(tokens, Boolean(opts && opts.remember));
   }
 
   /**
@@ -75,11 +79,28 @@ export class TokenKeeper {
    * refresh margin or expired. Never an expired token: rejects with a TokenError instead.
    */
   getAccessToken() {
-    return this.#handle.getAccessToken();
+    // Hot path: while the keeper said the token stays fresh (and nothing changed since, which
+    // any changed/cleared event would say), hand it out without entering wasm.
+    const fast = this.#fast;
+    if (fast !== null && this.#now() < fast.until) return Promise.resolve(fast.token);
+    // Warm path: a fresh token from a cache kept by version: no decode, no storage read, no
+    // string copy out of wasm.
+    if (this.#handle === null) return Promise.reject(new TokenError("ERR_DISPOSED", "this TokenKeeper was disposed"));
+    const handle = this.#handle;
+    const version = handle.freshTokenVersion();
+    if (version >= 0) {
+      if (version !== this.#cached.version) this.#cached = { version, token: handle.accessToken };
+      const until = handle.freshUntil;
+      this.#fast = until === until ? { token: this.#cached.token, until } : null;
+      return Promise.resolve(this.#cached.token);
+    }
+    this.#fast = null;
+    return handle.getAccessToken();
   }
 
   /** Refreshes now (joining one under way); resolves to the new token set. */
   refresh() {
+    if (this.#handle === null) return Promise.reject(new TokenError("ERR_DISPOSED", "this TokenKeeper was disposed"));
     return this.#handle.refresh();
   }
 
@@ -102,12 +123,12 @@ export class TokenKeeper {
 
   /** Signs out: every storage, and with crossTab every tab of the origin. */
   clear() {
-    this.#handle.clear();
+    this.#live().clear();
   }
 
   /** Records user activity (for idleTimeoutSeconds), shared with the other tabs. */
   touch() {
-    this.#handle.touch();
+    this.#live().touch();
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
@@ -123,17 +144,30 @@ export class TokenKeeper {
 
   /** Stops every timer and listener; the keeper can no longer be used. */
   dispose() {
-    this.#handle.dispose();
+    const handle = this.#handle;
+    if (handle === null) return;
+    this.#handle = null;
+    this.#fast = null;
     this.#listeners.clear();
+    handle.dispose(); // timers, listeners, the tab channel; pending calls reject
+    // The Rust side's memory, now rather than at garbage collection; after the current call
+    // returns, since dispose() may run inside one of the keeper's own event listeners.
+    queueMicrotask(() => handle.free());
+  }
+
+  /** The live handle; after dispose() every use is ERR_DISPOSED. */
+  #live() {
+    if (this.#handle === null) throw new TokenError("ERR_DISPOSED", "this TokenKeeper was disposed");
+    return this.#handle;
   }
 
   get accessToken() {
-    return this.#handle.accessToken;
+    return this.#handle?.accessToken;
   }
 
   /** The access token's claims, when it is a JWT. */
   get claims() {
-    const token = this.#handle.accessToken;
+    const token = this.#handle?.accessToken;
     if (token !== this.#claimsOf.token) {
       let claims;
       try {
@@ -148,15 +182,16 @@ export class TokenKeeper {
 
   /** When the access token expires, epoch seconds. */
   get expiresAt() {
-    return this.#handle.expiresAt;
+    return this.#handle?.expiresAt;
   }
 
   /** Where the tokens really are: "session", "local" or "memory". */
   get storageKind() {
-    return this.#handle.storageKind;
+    return this.#handle?.storageKind ?? "memory";
   }
 
   #dispatch(type, a, b) {
+    if (type === "changed" || type === "cleared" || type === "expired") this.#fast = null;
     const listeners = this.#listeners.get(type);
     if (!listeners || listeners.size === 0) return;
     let detail;

@@ -37,5 +37,8 @@ step "TypeScript: the shipped types compile a consumer (tsc --strict)"
 step "size budget (size-budget.json)"
 node bench/size.mjs --check
 
+step "memory: no wasm growth over 1,000,000 decodes and 10,000 keepers"
+node bench/memory.mjs
+
 step "JavaScript tests of the packed package (Node and Chromium)"
 node --test --test-concurrency=1 tests/js/

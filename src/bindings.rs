@@ -60,6 +60,23 @@ pub fn decode_input(len: usize) -> i32 {
     })
 }
 
+/// Like [`decode_input`], but leaves the payload's JSON checks to the caller's `JSON.parse`
+/// (the facade checks the object and the claim types after parsing).
+#[wasm_bindgen(js_name = decodeInputForParsing)]
+pub fn decode_input_for_parsing(len: usize) -> i32 {
+    STATE.with_borrow_mut(|s| {
+        let DecodeState { input, decoder, .. } = s;
+        match input
+            .get(..len)
+            .map(|token| decoder.decode_for_parsing(token))
+        {
+            Some(Ok(())) => 0,
+            Some(Err(e)) => e.to_wire(),
+            None => TokenError::Malformed.to_wire(),
+        }
+    })
+}
+
 /// Where the decoded header JSON starts in wasm memory.
 #[wasm_bindgen(js_name = headerPtr)]
 pub fn header_ptr() -> usize {
@@ -322,13 +339,24 @@ impl KeeperHandle {
         }
     }
 
-    /// The access token while fresh, without waiting: `undefined` when a refresh is needed.
-    #[wasm_bindgen(js_name = freshAccessToken)]
-    pub fn fresh_access_token(&self) -> Option<String> {
-        match self.driver.run(|k, now| k.access(now)) {
-            Ok(Access::Fresh(token)) => Some(token),
-            _ => None,
+    /// The hot path of `getAccessToken`: the version of the token held when it is fresh (the
+    /// facade caches the token string by version), or -1 when the full path is needed.
+    #[wasm_bindgen(js_name = freshTokenVersion)]
+    pub fn fresh_token_version(&self) -> f64 {
+        match self.driver.run(|k, now| k.fresh_token_version(now)) {
+            Ok(Some(version)) => f64::from(version),
+            _ => -1.0,
         }
+    }
+
+    /// Until when (client epoch ms) the fresh token may be handed out without asking again;
+    /// NaN when every call must come here (see `Keeper::fresh_until`).
+    #[wasm_bindgen(getter, js_name = freshUntil)]
+    pub fn fresh_until(&self) -> f64 {
+        self.driver
+            .read(|k| k.fresh_until())
+            .flatten()
+            .unwrap_or(f64::NAN)
     }
 
     /// Refreshes now (joining a refresh under way); resolves to the new token set.

@@ -271,6 +271,7 @@ impl Scanner<'_> {
         self.i += 1;
         let mut escaped = false;
         loop {
+            self.i += plain_prefix_len(self.s.get(self.i..).ok_or(())?);
             let byte = self.peek().ok_or(())?;
             self.i += 1;
             match byte {
@@ -343,6 +344,34 @@ impl Scanner<'_> {
             Err(())
         }
     }
+}
+
+/// How many leading bytes of `rest` need no attention inside a string: not `"`, not `\\`,
+/// not a control character. Eight bytes at a time (SWAR): strings are most of a payload.
+fn plain_prefix_len(rest: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let mut i = 0;
+    while let Some(chunk) = rest.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let special = has_zero_byte(w ^ (ONES * u64::from(b'"')))
+            | has_zero_byte(w ^ (ONES * u64::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS);
+        if special != 0 {
+            break;
+        }
+        i += 8;
+    }
+    while let Some(&b) = rest.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
 fn claim_named(key: &[u8]) -> Option<TimeClaim> {
@@ -613,6 +642,22 @@ mod tests {
         ];
         let got: Vec<(&str, &str)> = c.0.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn the_plain_prefix_stops_at_every_special_byte_in_every_position() {
+        for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+            for at in 0..20 {
+                let mut text = vec![b'a'; 20];
+                text[at] = special;
+                assert_eq!(plain_prefix_len(&text), at, "{special:#x} at {at}");
+            }
+        }
+        assert_eq!(
+            plain_prefix_len("é😀 ~\u{7f}ÿ".as_bytes()),
+            "é😀 ~\u{7f}ÿ".len()
+        );
+        assert_eq!(plain_prefix_len(b""), 0);
     }
 
     #[test]

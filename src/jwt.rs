@@ -84,6 +84,20 @@ impl Decoder {
         check_json(&self.payload, Part::Payload)
     }
 
+    /// Like [`Decoder::decode`], but leaves the payload's JSON checks (syntax, object, claim
+    /// types) to a caller that is about to parse it anyway — `JSON.parse` on the JavaScript
+    /// side, which validates while it builds. Everything before that is checked, in the same
+    /// order, so errors come out the same.
+    pub fn decode_for_parsing(&mut self, token: &[u8]) -> Result<(), TokenError> {
+        let segments = split(token)?;
+        decode_segment(segments.header, &mut self.header, Part::Header)?;
+        decode_segment(segments.payload, &mut self.payload, Part::Payload)?;
+        decode_segment(segments.signature, &mut self.signature, Part::Signature)?;
+        check_json(&self.header, Part::Header)?;
+        core::str::from_utf8(&self.payload).map_err(|_| TokenError::Utf8(Part::Payload))?;
+        Ok(())
+    }
+
     /// The decoded header of the last successful [`Decoder::decode`].
     pub fn header_json(&self) -> &[u8] {
         &self.header

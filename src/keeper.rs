@@ -200,6 +200,7 @@ pub struct Keeper {
     jitter: f64,
     rng: u64,
     refresh_in_flight: bool,
+    token_version: u32,
     /// The tokens held when the refresh under way was asked for: if shared storage holds
     /// others by the time it runs, another tab refreshed first.
     refresh_started_with: Option<RefreshTicket>,
@@ -255,6 +256,7 @@ impl Keeper {
             jitter: 0.0,
             rng: config.random_seed | 1,
             refresh_in_flight: false,
+            token_version: 0,
             refresh_started_with: None,
             refresh_blocked_until: f64::NEG_INFINITY,
             last_refresh_ms: f64::NEG_INFINITY,
@@ -418,6 +420,7 @@ impl Keeper {
             self.skew_ms = skew;
         }
         self.session = Some(session);
+        self.token_version = self.token_version.wrapping_add(1);
         self.expired_notified = false;
         self.jitter = self.random();
         self.outbox.push(Output::Changed(origin));
@@ -493,6 +496,7 @@ impl Keeper {
             }
         }
         if self.session.take().is_some() {
+            self.token_version = self.token_version.wrapping_add(1);
             self.outbox.push(Output::Cleared(reason));
         }
         self.expired_notified = false;
@@ -611,22 +615,61 @@ impl Keeper {
     /// What `getAccessToken` should do now; counts as activity.
     pub fn access(&mut self, now: f64) -> Access {
         self.touch(now);
-        let Some(session) = &self.session else {
-            return Access::Fail(KeeperError::NoToken);
-        };
+        match self.freshness(now) {
+            Ok(()) => Access::Fresh(
+                self.session
+                    .as_ref()
+                    .map(|s| s.access_token.clone())
+                    .unwrap_or_default(),
+            ),
+            Err(None) => Access::Refresh,
+            Err(Some(e)) => Access::Fail(e),
+        }
+    }
+
+    /// The hot path of `getAccessToken`: counts as activity and, when the token held is
+    /// fresh, returns its version (see [`Keeper::token_version`]) instead of a copy of it.
+    pub fn fresh_token_version(&mut self, now: f64) -> Option<u32> {
+        self.touch(now);
+        self.freshness(now).ok().map(|()| self.token_version)
+    }
+
+    /// Until when (client epoch ms) the token held stays fresh if nothing else happens, for a
+    /// caller that answers `getAccessToken` without asking again. `None` when every call must
+    /// come here: activity is tracked (`idleTimeoutSeconds`) or the session has a deadline.
+    pub fn fresh_until(&self) -> Option<f64> {
+        if self.config.idle_timeout_ms.is_some() || self.config.max_session_ms.is_some() {
+            return None;
+        }
+        let session = self.session.as_ref()?;
+        match session.expires_at {
+            None => Some(f64::INFINITY),
+            Some(exp) => Some((exp - self.margins().refresh_before_s) * 1000.0 - self.skew_ms),
+        }
+    }
+
+    /// Changes whenever the tokens held change, so that a caller can cache the token.
+    pub fn token_version(&self) -> u32 {
+        self.token_version
+    }
+
+    /// `Ok` when the token may be handed out now; `Err(None)` when a refresh must come first;
+    /// `Err(Some(e))` when it cannot be had.
+    fn freshness(&self, now: f64) -> Result<(), Option<KeeperError>> {
+        let session = self.session.as_ref().ok_or(Some(KeeperError::NoToken))?;
         let Some(exp) = session.expires_at else {
-            return Access::Fresh(session.access_token.clone());
+            return Ok(());
         };
         let issuer_now_s = (now + self.skew_ms) / 1000.0;
         let m = self.margins();
         if issuer_now_s < exp - m.refresh_before_s {
-            Access::Fresh(session.access_token.clone())
+            Ok(())
         } else if self.config.can_refresh {
-            Access::Refresh
+            Err(None)
         } else if issuer_now_s < exp - m.min_validity_s {
-            Access::Fresh(session.access_token.clone())
+            Ok(())
         } else {
-            Access::Fail(KeeperError::TokenExpired)
+            Err(Some(KeeperError::TokenExpired))
         }
     }
 

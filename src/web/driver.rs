@@ -139,6 +139,15 @@ impl Driver {
             let mut s = state.borrow_mut();
             let timer_target = weak.clone();
             s.timer = Some(Timer::new(move || {
+                if let Some(Ok(mut s)) = timer_target
+                    .upgrade()
+                    .as_ref()
+                    .map(|rc| rc.try_borrow_mut())
+                {
+                    if let Some(timer) = &mut s.timer {
+                        timer.fired();
+                    }
+                }
                 let _ = run(&timer_target, |k, now| k.tick(now));
             }));
             s.listeners = listen_to_page(&weak, s.channel.as_ref(), s.keeper.config().cross_tab);
@@ -269,7 +278,7 @@ impl State {
         let due = self.keeper.next_wakeup();
         if let Some(timer) = &mut self.timer {
             match due {
-                Some(at) => timer.arm(timer_delay(at, now)),
+                Some(at) => timer.arm_for(at, timer_delay(at, now)),
                 None => timer.cancel(),
             }
         }
@@ -292,12 +301,17 @@ async fn refresh_under_lock(state: Weak<RefCell<State>>) {
     }) else {
         return;
     };
-    let outcome = Rc::new(RefCell::new(Err(KeeperError::RefreshFailed)));
     let task_state = state.clone();
-    let task_outcome = outcome.clone();
     let task = Closure::once_into_js(move || {
         future_to_promise(async move {
-            *task_outcome.borrow_mut() = refresh_attempts(&task_state).await;
+            let outcome = refresh_attempts(&task_state).await;
+            settle_waiters(&task_state, outcome.map(|_| ()));
+            if outcome == Ok(Spent::RefreshToken) {
+                // Other tabs read localStorage from a per-process cache that the browser
+                // updates asynchronously: keep the lock a moment, so that the next tab to take
+                // it sees the new refresh token before deciding to spend its own copy.
+                let _ = JsFuture::from(pause_unless_online(LOCK_SETTLE_MS)).await;
+            }
             Ok(JsValue::UNDEFINED)
         })
     });
@@ -307,14 +321,25 @@ async fn refresh_under_lock(state: Weak<RefCell<State>>) {
     {
         // The lock could not be had (the page is going away): nothing was spent.
         let _ = run(&state, |k, now| k.refresh_abandoned(now));
+        settle_waiters(&state, Err(KeeperError::RefreshFailed));
     }
-    let result = *outcome.borrow();
-    settle_waiters(&state, result);
+}
+
+/// How long a tab keeps the refresh lock after storing rotated tokens (see above).
+const LOCK_SETTLE_MS: f64 = 400.0;
+
+/// What a refresh that succeeded did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Spent {
+    /// It spent the refresh token and stored what it got.
+    RefreshToken,
+    /// Another tab had refreshed meanwhile: its tokens were adopted, nothing spent.
+    Nothing,
 }
 
 /// Under the lock: adopt what another tab already got, or spend the refresh token, retrying
 /// with backoff. The keeper decides what each failure means.
-async fn refresh_attempts(state: &Weak<RefCell<State>>) -> Result<(), KeeperError> {
+async fn refresh_attempts(state: &Weak<RefCell<State>>) -> Result<Spent, KeeperError> {
     let ticket = match run(state, |k, _| k.refresh_ticket())? {
         Some(ticket) => ticket,
         None => {
@@ -323,7 +348,7 @@ async fn refresh_attempts(state: &Weak<RefCell<State>>) -> Result<(), KeeperErro
         }
     };
     if run(state, |k, now| k.adopt_if_newer(&ticket, now))? {
-        return Ok(());
+        return Ok(Spent::Nothing);
     }
     let transport = state
         .upgrade()
@@ -336,7 +361,7 @@ async fn refresh_attempts(state: &Weak<RefCell<State>>) -> Result<(), KeeperErro
         let failure = match transport.refresh(&ticket.tokens).await {
             Ok((tokens, date)) => {
                 match run(state, |k, now| k.refresh_succeeded(tokens, date, now))? {
-                    Ok(()) => return Ok(()),
+                    Ok(()) => return Ok(Spent::RefreshToken),
                     Err(_) => RefreshFailure::Rejected, // the response's access token is malformed
                 }
             }
@@ -345,7 +370,7 @@ async fn refresh_attempts(state: &Weak<RefCell<State>>) -> Result<(), KeeperErro
         if failure == RefreshFailure::InvalidGrant
             && run(state, |k, now| k.adopt_if_newer(&ticket, now))?
         {
-            return Ok(()); // another tab rotated the refresh token first
+            return Ok(Spent::Nothing); // another tab rotated the refresh token first
         }
         match run(state, |k, now| k.refresh_failed(failure, attempt, now))? {
             NextStep::RetryIn(delay) => {

@@ -18,6 +18,8 @@ extern "C" {
 pub struct Timer {
     callback: Closure<dyn FnMut()>,
     pending: Option<JsValue>,
+    /// When the pending timeout is due (epoch ms), to leave it alone when nothing changed.
+    due: f64,
 }
 
 impl Timer {
@@ -26,10 +28,22 @@ impl Timer {
         Timer {
             callback: Closure::new(callback),
             pending: None,
+            due: f64::NAN,
         }
     }
 
-    /// (Re)arms the timer to fire after `delay_ms` (already capped by the caller).
+    /// Arms the timer to fire at `due` (epoch ms) — after `delay_ms`, already capped by the
+    /// caller — unless it is already armed for that time: keepers re-check their schedule
+    /// after every call, and re-arming a timer costs more than the call.
+    pub fn arm_for(&mut self, due: f64, delay_ms: f64) {
+        if self.pending.is_some() && self.due == due {
+            return;
+        }
+        self.arm(delay_ms);
+        self.due = due;
+    }
+
+    /// (Re)arms the timer to fire after `delay_ms`.
     pub fn arm(&mut self, delay_ms: f64) {
         self.cancel();
         let id = set_timeout(self.callback.as_ref().unchecked_ref(), delay_ms);
@@ -42,11 +56,18 @@ impl Timer {
         self.pending = Some(id);
     }
 
+    /// The pending timeout has fired: nothing is armed any more.
+    pub fn fired(&mut self) {
+        self.pending = None;
+        self.due = f64::NAN;
+    }
+
     /// Disarms the timer.
     pub fn cancel(&mut self) {
         if let Some(id) = self.pending.take() {
             clear_timeout(&id);
         }
+        self.due = f64::NAN;
     }
 }
 

@@ -113,3 +113,37 @@ test("keeper.fetch in Node: a 401 with a stream body is not retried; a replayabl
     await srv.close();
   }
 });
+
+test("dispose() inside the keeper's own listener is safe; afterwards every use says ERR_DISPOSED", async () => {
+  await tk.default();
+  const keeper = new tk.TokenKeeper({ storage: "memory" });
+  keeper.on("changed", () => keeper.dispose());
+  keeper.setTokens({ accessToken: "opaque", expiresIn: 60 });
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(keeper.accessToken, undefined);
+  assert.equal(keeper.storageKind, "memory");
+  assert.throws(() => keeper.touch(), { code: "ERR_DISPOSED" });
+  await assert.rejects(keeper.getAccessToken(), { code: "ERR_DISPOSED" });
+  await assert.rejects(keeper.refresh(), { code: "ERR_DISPOSED" });
+  keeper.dispose(); // idempotent
+});
+
+test("the fast path of getAccessToken() notices changes, sign-out and the refresh margin", async () => {
+  await tk.default();
+  let now = 1_700_000_000_000;
+  const keeper = new tk.TokenKeeper({ storage: "memory", now: () => now, refreshBeforeSeconds: 10 });
+  const first = await sign({ n: 1, iat: 1_700_000_000, exp: 1_700_000_100 });
+  keeper.setTokens({ accessToken: first });
+  assert.equal(await keeper.getAccessToken(), first);
+  assert.equal(await keeper.getAccessToken(), first);
+  const second = await sign({ n: 2, iat: 1_700_000_000, exp: 1_700_000_200 });
+  keeper.setTokens({ accessToken: second });
+  assert.equal(await keeper.getAccessToken(), second, "a new token is seen at once");
+  now += 194_000; // within the 10 s margin, and no refresh configured: still usable (6 s left)
+  assert.equal(await keeper.getAccessToken(), second);
+  now += 4_000; // 2 s left: less than the 5 s minimum validity
+  await assert.rejects(keeper.getAccessToken(), { code: "ERR_TOKEN_EXPIRED" });
+  keeper.clear();
+  await assert.rejects(keeper.getAccessToken(), { code: "ERR_NO_TOKEN" });
+  keeper.dispose();
+});

@@ -8,6 +8,7 @@ import init, {
   secondsUntilExpiry,
   TokenError,
   TokenKeeper,
+  type TokenSet,
   type JwtHeader,
   type JwtPayload,
 } from "tokenkeeper";
@@ -44,6 +45,13 @@ try {
 const keeper = new TokenKeeper({ namespace: "app", storage: "local", idleTimeoutSeconds: 900 });
 keeper.setTokens({ accessToken: token, refreshToken: "r", expiresIn: 300 }, { remember: true });
 const fresh: Promise<string> = keeper.getAccessToken();
+const renewed: Promise<TokenSet> = keeper.refresh();
+const response: Promise<Response> = keeper.fetch("/api", { method: "POST", body: "x" });
+const refreshing = new TokenKeeper({
+  refresh: async (current: TokenSet) => ({ accessToken: current.accessToken, refreshToken: "r2", expiresIn: 60 }),
+  retry: { maxAttempts: 3 },
+});
+const viaOAuth = new TokenKeeper({ oauth: { tokenEndpoint: "/token", clientId: "spa", extraParams: { audience: "api" } } });
 const off: () => void = keeper.on("cleared", (d) => console.log(d.reason === "idle"));
 keeper.on("error", (d) => console.log(d.code, d.message));
 const kind: "session" | "local" | "memory" = keeper.storageKind;
@@ -59,4 +67,4 @@ isExpired(token, { leewaySeconds: "30" });
 // @ts-expect-error exp may be absent
 decodeJwt(token).exp.toFixed();
 
-export { exp, aud, alg, roles, at, expired, left, fresh, off, kind };
+export { exp, aud, alg, roles, at, expired, left, fresh, off, kind, renewed, response, refreshing, viaOAuth };
