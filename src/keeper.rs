@@ -254,7 +254,7 @@ impl Keeper {
             expired_notified: false,
             skew_ms: 0.0,
             jitter: 0.0,
-            rng: config.random_seed | 1,
+            rng: splitmix64(config.random_seed) | 1,
             refresh_in_flight: false,
             token_version: 0,
             refresh_started_with: None,
@@ -894,6 +894,14 @@ impl Keeper {
             }
         }
     }
+}
+
+/// Scrambles a seed so that nearby seeds give unrelated xorshift sequences.
+fn splitmix64(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// The access token's expiry and issue time (epoch seconds, issuer time).

@@ -413,3 +413,83 @@ fn getaccesstoken_decisions() {
         Access::Fail(KeeperError::TokenExpired)
     );
 }
+
+#[test]
+fn absent_and_fractional_exp() {
+    let local = Rc::new(MemoryStore::new());
+    // No exp and no expires_in: nothing to schedule, the token is handed out as it is.
+    let mut tab = Tab::new(config(60.0), &local, T0);
+    tab.keeper
+        .set_tokens(
+            TokenSet {
+                access_token: "opaque".into(),
+                refresh_token: Some("r".into()),
+                ..TokenSet::default()
+            },
+            false,
+            T0,
+        )
+        .unwrap();
+    assert_eq!(tab.keeper.next_wakeup(), None);
+    assert_eq!(tab.keeper.access(T0 + 1e9), Access::Fresh("opaque".into()));
+    // A fractional exp keeps its milliseconds: due exactly refreshBefore earlier (up to jitter).
+    let mut tab = Tab::new(
+        KeeperConfig {
+            random_seed: 7,
+            ..config(60.0)
+        },
+        &local,
+        T0,
+    );
+    let exp = T0 / 1000.0 + 3600.25;
+    tab.keeper
+        .set_tokens(
+            TokenSet {
+                access_token: jwt(T0 / 1000.0, exp, 1),
+                ..TokenSet::default()
+            },
+            false,
+            T0,
+        )
+        .unwrap();
+    let due = tab.keeper.next_wakeup().unwrap();
+    assert!(
+        due <= (exp - 60.0) * 1000.0 && due >= (exp - 65.0) * 1000.0,
+        "{due}"
+    );
+    assert_eq!(tab.keeper.expires_at(), Some(exp));
+}
+
+#[test]
+fn jitter_stays_within_its_bounds_over_many_tokens() {
+    let local = Rc::new(MemoryStore::new());
+    let exp = T0 / 1000.0 + 3600.0;
+    let mut seen = Vec::new();
+    for seed in 1..200u64 {
+        let mut tab = Tab::new(
+            KeeperConfig {
+                random_seed: seed * 7919,
+                ..config(60.0)
+            },
+            &local,
+            T0,
+        );
+        tab.keeper
+            .set_tokens(
+                TokenSet {
+                    access_token: jwt(T0 / 1000.0, exp, 1),
+                    ..TokenSet::default()
+                },
+                false,
+                T0,
+            )
+            .unwrap();
+        let due = tab.keeper.next_wakeup().unwrap();
+        let early_ms = (exp - 60.0) * 1000.0 - due;
+        assert!((0.0..=5_000.0).contains(&early_ms), "{early_ms}");
+        seen.push(early_ms);
+    }
+    let spread = seen.iter().cloned().fold(f64::MIN, f64::max)
+        - seen.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(spread > 3_000.0, "jitter spreads tabs out ({spread} ms)");
+}
