@@ -2,16 +2,7 @@
 // which Vite, webpack 5 and plain <script type="module"> pages all resolve.
 import { initializeWith, wasmInit } from "./core.js";
 
-export {
-  TokenError,
-  decodeJwt,
-  decodeHeader,
-  expiresAt,
-  isExpired,
-  secondsUntilExpiry,
-  initSync,
-} from "./core.js";
-export { TokenKeeper } from "./keeper.js";
+export * from "./api.js";
 
 /**
  * Loads the wasm module once. `input` optionally overrides where it comes from: a URL,

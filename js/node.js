@@ -3,16 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { initializeWith, wasmInit } from "./core.js";
 
-export {
-  TokenError,
-  decodeJwt,
-  decodeHeader,
-  expiresAt,
-  isExpired,
-  secondsUntilExpiry,
-  initSync,
-} from "./core.js";
-export { TokenKeeper } from "./keeper.js";
+export * from "./api.js";
 
 /** Loads the wasm module once. `input` optionally gives the bytes or a WebAssembly.Module. */
 export default function init(input) {

@@ -415,6 +415,15 @@ fn unescape_short(raw: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The text of a string member as the visitor saw it: `raw` unescaped when `escaped`.
+pub fn string_text(raw: &[u8], escaped: bool) -> String {
+    if escaped {
+        unescape(raw)
+    } else {
+        String::from_utf8_lossy(raw).into_owned()
+    }
+}
+
 /// Resolves the escapes of a string's raw text (as validated by the scanner).
 /// A lone surrogate, which JavaScript strings allow but Rust strings do not, becomes U+FFFD.
 pub fn unescape(raw: &[u8]) -> String {

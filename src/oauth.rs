@@ -1,7 +1,7 @@
 //! The OAuth 2.0 refresh grant (RFC 6749 §6) without the HTTP: the form body to POST, and
 //! what a token endpoint's answer means for the keeper.
 
-use crate::json::{scan_members, unescape, MemberValue, MemberVisitor};
+use crate::json::{scan_members, string_text, MemberValue, MemberVisitor};
 use crate::keeper::TokenSet;
 use crate::number::parse_json_number;
 
@@ -91,11 +91,7 @@ const FIELDS: [&str; 5] = [
 
 impl MemberVisitor for ResponseFields {
     fn key(&mut self, raw: &[u8], escaped: bool) -> bool {
-        let name = if escaped {
-            unescape(raw)
-        } else {
-            String::from_utf8_lossy(raw).into_owned()
-        };
+        let name = string_text(raw, escaped);
         match FIELDS.iter().position(|f| *f == name) {
             Some(i) => {
                 self.current = i;
@@ -111,11 +107,7 @@ impl MemberVisitor for ResponseFields {
             // Some servers send expires_in as a string.
             (4, MemberValue::String { raw, .. }) => self.expires_in = plain_decimal(raw),
             (i, MemberValue::String { raw, escaped }) if i < 4 => {
-                let text = if escaped {
-                    unescape(raw)
-                } else {
-                    String::from_utf8_lossy(raw).into_owned()
-                };
+                let text = string_text(raw, escaped);
                 self.strings[i] = Some(text);
             }
             (i, MemberValue::Other) if i != 0 => {} // null for an optional field

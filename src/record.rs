@@ -11,7 +11,7 @@
 //! Anything else under the key — not JSON, another program's JSON, a newer format — is
 //! reported and ignored, never thrown at the app and never overwritten on read.
 
-use crate::json::{scan_members, unescape, write_string, MemberValue, MemberVisitor};
+use crate::json::{scan_members, string_text, write_string, MemberValue, MemberVisitor};
 use crate::number::parse_json_number;
 
 /// The value of `"format"` in every record this crate writes.
@@ -132,11 +132,7 @@ const NUMBER_KEYS: [&str; 8] = [
 
 impl MemberVisitor for Fields {
     fn key(&mut self, raw: &[u8], escaped: bool) -> bool {
-        let name = if escaped {
-            unescape(raw)
-        } else {
-            String::from_utf8_lossy(raw).into_owned()
-        };
+        let name = string_text(raw, escaped);
         self.current = STRING_KEYS.iter().position(|k| *k == name).or_else(|| {
             NUMBER_KEYS
                 .iter()
@@ -150,11 +146,7 @@ impl MemberVisitor for Fields {
         let Some(slot) = self.current else { return };
         match (slot < STRING_KEYS.len(), value) {
             (true, MemberValue::String { raw, escaped }) => {
-                let text = if escaped {
-                    unescape(raw)
-                } else {
-                    String::from_utf8_lossy(raw).into_owned()
-                };
+                let text = string_text(raw, escaped);
                 self.strings[slot] = Some(text);
             }
             (false, MemberValue::Number(text)) => {
