@@ -56,8 +56,9 @@ async fn call_back(f: &Function, current: &TokenSet) -> Result<Refreshed, Refres
     Ok((tokens, None))
 }
 
-/// What an error thrown by the app's callback means: `invalid_grant` (as `error`, `code` or
-/// `message`), or a 400/401 `status`, signs out; anything else is retried.
+/// What an error thrown by the app's callback means: `invalid_grant` as its `error` or `code`
+/// (the OAuth error code, as SDKs put it), or a 400/401 `status`, signs out; anything else is
+/// retried.
 fn classify_thrown(error: &JsValue) -> RefreshFailure {
     let text = |k: &str| {
         Reflect::get(error, &JsValue::from_str(k))
@@ -67,9 +68,9 @@ fn classify_thrown(error: &JsValue) -> RefreshFailure {
     let status = Reflect::get(error, &JsValue::from_str("status"))
         .ok()
         .and_then(|v| v.as_f64());
-    let says_invalid_grant = ["error", "code", "message"]
+    let says_invalid_grant = ["error", "code"]
         .iter()
-        .any(|k| text(k).is_some_and(|t| t.contains("invalid_grant")));
+        .any(|k| text(k).as_deref() == Some("invalid_grant"));
     if says_invalid_grant || matches!(status, Some(s) if s == 400.0 || s == 401.0) {
         RefreshFailure::InvalidGrant
     } else {
