@@ -169,6 +169,8 @@ pub enum Access {
 pub struct RefreshTicket {
     /// The tokens held then.
     pub tokens: TokenSet,
+    /// When the record of those tokens was written (epoch ms, by whichever tab wrote it).
+    pub updated_at: f64,
 }
 
 /// After a failed refresh attempt: wait and try again, or stop.
@@ -722,9 +724,13 @@ impl Keeper {
 
     fn start_refresh(&mut self) {
         self.refresh_in_flight = true;
+        let updated_at = self
+            .session
+            .as_ref()
+            .map_or(f64::NEG_INFINITY, |s| s.updated_at);
         self.refresh_started_with = self.current_tokens(f64::NAN).map(|mut tokens| {
             tokens.expires_in = None;
-            RefreshTicket { tokens }
+            RefreshTicket { tokens, updated_at }
         });
         self.outbox.push(Output::StartRefresh);
     }

@@ -22,7 +22,9 @@ use crate::store::{StorageKind, Store, StoreError};
 use crate::web::convert::token_set_object;
 use crate::web::http::Transport;
 use crate::web::listen::Listener;
-use crate::web::lock::{pause_unless_online, with_refresh_lock};
+use crate::web::lock::{
+    announce_rotation, latest_rotation, pause_unless_online, with_refresh_lock,
+};
 use crate::web::timer::Timer;
 use crate::web::{storage, tabs};
 
@@ -302,16 +304,23 @@ async fn refresh_under_lock(state: Weak<RefCell<State>>) {
         return;
     };
     let task_state = state.clone();
+    let rotation_prefix = [name.as_str(), ":rotated:"].concat();
     let task = Closure::once_into_js(move || {
         future_to_promise(async move {
-            let outcome = refresh_attempts(&task_state).await;
-            settle_waiters(&task_state, outcome.map(|_| ()));
+            let outcome = refresh_attempts(&task_state, &rotation_prefix).await;
             if outcome == Ok(Spent::RefreshToken) {
-                // Other tabs read localStorage from a per-process cache that the browser
-                // updates asynchronously: keep the lock a moment, so that the next tab to take
-                // it sees the new refresh token before deciding to spend its own copy.
-                let _ = JsFuture::from(pause_unless_online(LOCK_SETTLE_MS)).await;
+                // Before the lock is released: the next tab to take it must learn that the
+                // tokens it may still see in its (stale) localStorage cache were rotated.
+                let written = task_state.upgrade().and_then(|rc| {
+                    rc.try_borrow()
+                        .ok()
+                        .and_then(|s| s.keeper.session().map(|s| s.updated_at))
+                });
+                if let Some(at) = written {
+                    announce_rotation(&rotation_prefix, at, ROTATION_NOTICE_MS);
+                }
             }
+            settle_waiters(&task_state, outcome.map(|_| ()));
             Ok(JsValue::UNDEFINED)
         })
     });
@@ -326,7 +335,14 @@ async fn refresh_under_lock(state: Weak<RefCell<State>>) {
 }
 
 /// How long a tab keeps the refresh lock after storing rotated tokens (see above).
-const LOCK_SETTLE_MS: f64 = 400.0;
+/// How long a rotation stays announced: far longer than localStorage takes to reach the
+/// other tabs' caches.
+const ROTATION_NOTICE_MS: f64 = 10_000.0;
+
+/// How long a tab waits for its localStorage cache to catch up with an announced rotation
+/// before giving up this attempt (without spending anything), and how often it looks.
+const CATCH_UP_MS: f64 = 2_000.0;
+const CATCH_UP_STEP_MS: f64 = 25.0;
 
 /// What a refresh that succeeded did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -339,7 +355,10 @@ enum Spent {
 
 /// Under the lock: adopt what another tab already got, or spend the refresh token, retrying
 /// with backoff. The keeper decides what each failure means.
-async fn refresh_attempts(state: &Weak<RefCell<State>>) -> Result<Spent, KeeperError> {
+async fn refresh_attempts(
+    state: &Weak<RefCell<State>>,
+    rotation_prefix: &str,
+) -> Result<Spent, KeeperError> {
     let ticket = match run(state, |k, _| k.refresh_ticket())? {
         Some(ticket) => ticket,
         None => {
@@ -349,6 +368,27 @@ async fn refresh_attempts(state: &Weak<RefCell<State>>) -> Result<Spent, KeeperE
     };
     if run(state, |k, now| k.adopt_if_newer(&ticket, now))? {
         return Ok(Spent::Nothing);
+    }
+    // Another tab may have rotated the tokens so recently that this tab's localStorage cache
+    // has not seen it yet: then wait for it, and never spend the stale refresh token.
+    let latest = JsFuture::from(latest_rotation(rotation_prefix))
+        .await
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(f64::NEG_INFINITY);
+    if latest > ticket.updated_at {
+        let mut waited = 0.0;
+        while waited < CATCH_UP_MS {
+            if run(state, |k, now| k.adopt_if_newer(&ticket, now))? {
+                return Ok(Spent::Nothing);
+            }
+            let _ = JsFuture::from(pause_unless_online(CATCH_UP_STEP_MS)).await;
+            waited += CATCH_UP_STEP_MS;
+        }
+        let _ = run(state, |k, now| {
+            k.refresh_failed(RefreshFailure::Rejected, 1, now)
+        });
+        return Err(KeeperError::RefreshFailed);
     }
     let transport = state
         .upgrade()

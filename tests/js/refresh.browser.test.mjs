@@ -309,3 +309,37 @@ test("keeper.fetch adds the bearer token and, on a 401, refreshes once and retri
     await srv.close();
   }
 });
+
+test("a tab whose localStorage cache lags behind another tab's rotation waits for it instead of spending", async () => {
+  const srv = await server({ lifetimeSeconds: 300 });
+  const context = await browser.newContext();
+  try {
+    const options = oauthOptions(srv, { storage: "local" });
+    const a = await openTab(context, srv, options);
+    const b = await openTab(context, srv, options);
+    await signIn(a, true);
+    await b.waitForFunction(() => window.keeper.accessToken !== undefined);
+    // Tab B's view of localStorage freezes, as a renderer's cache does until the browser
+    // delivers another process's write.
+    await b.evaluate(() => {
+      const key = "tokenkeeper:tokens";
+      const old = localStorage.getItem(key);
+      const real = Storage.prototype.getItem;
+      window.staleUntil = Infinity;
+      Storage.prototype.getItem = function (k) {
+        return k === key && Date.now() < window.staleUntil ? old : real.call(this, k);
+      };
+    });
+    const rotated = await a.evaluate(async () => (await window.keeper.refresh()).accessToken);
+    const adopted = await b.evaluate(async () => {
+      window.staleUntil = Date.now() + 500; // the write reaches B half a second later
+      return (await window.keeper.refresh()).accessToken;
+    });
+    assert.equal(adopted, rotated, "B adopted A's rotation");
+    assert.equal(srv.stats.refreshRequests, 1, "B did not spend its stale refresh token");
+    assert.equal(srv.stats.reuseDetections, 0);
+  } finally {
+    await context.close();
+    await srv.close();
+  }
+});
