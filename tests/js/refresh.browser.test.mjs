@@ -17,8 +17,16 @@ after(async () => {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function server(options = {}) {
-  return startTokenServer({ mounts: { "/": SCRATCH, "/pages": `${ROOT}tests/fixtures/pages` }, ...options });
+/** Runs `scenario` with a fresh token server (serving the test pages) and browser context. */
+async function withServer(options, scenario) {
+  const srv = await startTokenServer({ mounts: { "/": SCRATCH, "/pages": `${ROOT}tests/fixtures/pages` }, ...options });
+  const context = await browser.newContext();
+  try {
+    await scenario(srv, context);
+  } finally {
+    await context.close();
+    await srv.close();
+  }
 }
 
 function oauthOptions(srv, extra = {}) {
@@ -69,9 +77,7 @@ const events = (page, type) => page.evaluate((type) => window.events.filter((e) 
 
 describe("30 seconds of 5 s tokens", { concurrency: 2 }, () => {
   test("one tab: about one refresh per token, never an expired token", async () => {
-    const srv = await server({ lifetimeSeconds: 5 });
-    const context = await browser.newContext();
-    try {
+    await withServer({ lifetimeSeconds: 5 }, async (srv, context) => {
       const tab = await openTab(context, srv, oauthOptions(srv, { refreshBeforeSeconds: 2 }));
       await signIn(tab);
       const result = await pollTokens(tab, 30_000);
@@ -82,16 +88,11 @@ describe("30 seconds of 5 s tokens", { concurrency: 2 }, () => {
       assert.equal(srv.stats.refreshRequests, srv.stats.refreshes, "no failed or repeated requests");
       assert.equal(srv.stats.reuseDetections, 0);
       assert.ok(result.distinct >= srv.stats.refreshes, "each new token was used");
-    } finally {
-      await context.close();
-      await srv.close();
-    }
+    });
   });
 
   test("three tabs sharing localStorage: one refresh per token in all, zero reuse", async () => {
-    const srv = await server({ lifetimeSeconds: 5 });
-    const context = await browser.newContext();
-    try {
+    await withServer({ lifetimeSeconds: 5 }, async (srv, context) => {
       const options = oauthOptions(srv, { refreshBeforeSeconds: 2, storage: "local" });
       const tabs = [await openTab(context, srv, options), await openTab(context, srv, options), await openTab(context, srv, options)];
       await signIn(tabs[0], true);
@@ -108,17 +109,12 @@ describe("30 seconds of 5 s tokens", { concurrency: 2 }, () => {
       await sleep(300);
       const latest = await Promise.all(tabs.map((t) => t.evaluate(() => window.keeper.accessToken)));
       assert.ok(latest.every((t) => t === latest[0]), "all tabs hold the same latest token");
-    } finally {
-      await context.close();
-      await srv.close();
-    }
+    });
   });
 });
 
 test("50 concurrent getAccessToken() calls on an expired token make one refresh request", async () => {
-  const srv = await server({ lifetimeSeconds: 2 });
-  const context = await browser.newContext();
-  try {
+  await withServer({ lifetimeSeconds: 2 }, async (srv, context) => {
     const tab = await openTab(context, srv, oauthOptions(srv));
     const expired = await srv.login();
     await sleep(2_200);
@@ -129,17 +125,12 @@ test("50 concurrent getAccessToken() calls on an expired token make one refresh 
     }, expired);
     assert.deepEqual(result, { distinct: 1, fresh: true });
     assert.equal(srv.stats.refreshRequests, 1);
-  } finally {
-    await context.close();
-    await srv.close();
-  }
+  });
 });
 
 describe("failure drills", () => {
   test("500 twice, then success: recovered, the refresh token kept until then", async () => {
-    const srv = await server({ lifetimeSeconds: 60 });
-    const context = await browser.newContext();
-    try {
+    await withServer({ lifetimeSeconds: 60 }, async (srv, context) => {
       const tab = await openTab(context, srv, oauthOptions(srv, { retry: { baseDelayMs: 200 } }));
       await signIn(tab);
       srv.fail({ status: 500 }, { status: 500 });
@@ -155,16 +146,11 @@ describe("failure drills", () => {
       assert.equal(new Set(presented).size, 1, "the same refresh token on every attempt");
       assert.deepEqual(srv.stats.log.map((e) => e.outcome), ["500", "500", "ok"]);
       assert.equal((await events(tab, "refreshed")).length, 1);
-    } finally {
-      await context.close();
-      await srv.close();
-    }
+    });
   });
 
   test("429 with Retry-After: 2 waits at least 2 s", async () => {
-    const srv = await server({ lifetimeSeconds: 60 });
-    const context = await browser.newContext();
-    try {
+    await withServer({ lifetimeSeconds: 60 }, async (srv, context) => {
       const tab = await openTab(context, srv, oauthOptions(srv, { retry: { baseDelayMs: 100 } }));
       await signIn(tab);
       srv.fail({ status: 429, retryAfter: 2 });
@@ -173,31 +159,21 @@ describe("failure drills", () => {
       assert.equal(first.outcome, "429");
       assert.equal(second.outcome, "ok");
       assert.ok(second.at - first.at >= 2000, `retried after ${second.at - first.at} ms`);
-    } finally {
-      await context.close();
-      await srv.close();
-    }
+    });
   });
 
   test("a dropped connection is retried", async () => {
-    const srv = await server({ lifetimeSeconds: 60 });
-    const context = await browser.newContext();
-    try {
+    await withServer({ lifetimeSeconds: 60 }, async (srv, context) => {
       const tab = await openTab(context, srv, oauthOptions(srv, { retry: { baseDelayMs: 100 } }));
       await signIn(tab);
       srv.fail({ drop: true });
       await tab.evaluate(() => window.keeper.refresh());
       assert.deepEqual(srv.stats.log.map((e) => e.outcome), ["dropped", "ok"]);
-    } finally {
-      await context.close();
-      await srv.close();
-    }
+    });
   });
 
   test("invalid_grant clears with its reason and empties storage in every tab", async () => {
-    const srv = await server({ lifetimeSeconds: 60 });
-    const context = await browser.newContext();
-    try {
+    await withServer({ lifetimeSeconds: 60 }, async (srv, context) => {
       const options = oauthOptions(srv, { storage: "local" });
       const a = await openTab(context, srv, options);
       const b = await openTab(context, srv, options);
@@ -213,16 +189,11 @@ describe("failure drills", () => {
         assert.equal(await tab.evaluate(() => localStorage.getItem("tokenkeeper:tokens")), null);
         assert.equal(await tab.evaluate(() => window.keeper.getAccessToken().catch((e) => e.code)), "ERR_NO_TOKEN");
       }
-    } finally {
-      await context.close();
-      await srv.close();
-    }
+    });
   });
 
   test("offline through an expiry, then online: refreshed within 2 s of coming back", async () => {
-    const srv = await server({ lifetimeSeconds: 3 });
-    const context = await browser.newContext();
-    try {
+    await withServer({ lifetimeSeconds: 3 }, async (srv, context) => {
       const tab = await openTab(context, srv, oauthOptions(srv, { refreshBeforeSeconds: 1 }));
       await signIn(tab);
       await context.setOffline(true);
@@ -236,18 +207,13 @@ describe("failure drills", () => {
       assert.ok(Date.now() - back < 2_000);
       const token = await tab.evaluate(() => window.keeper.getAccessToken());
       assert.ok(Date.now() / 1000 < (await tab.evaluate((t) => window.tokenkeeper.expiresAt(t), token)));
-    } finally {
-      await context.close();
-      await srv.close();
-    }
+    });
   });
 });
 
 for (const offsetMinutes of [10, -10]) {
   test(`a client clock ${offsetMinutes > 0 ? "ahead" : "behind"} by 10 min neither loops nor signs out early`, async () => {
-    const srv = await server({ lifetimeSeconds: 5 });
-    const context = await browser.newContext();
-    try {
+    await withServer({ lifetimeSeconds: 5 }, async (srv, context) => {
       const tab = await openTab(context, srv, oauthOptions(srv, { refreshBeforeSeconds: 2 }), `&clockOffsetMs=${offsetMinutes * 60_000}`);
       await signIn(tab);
       const result = await pollTokens(tab, 15_000);
@@ -256,17 +222,12 @@ for (const offsetMinutes of [10, -10]) {
       assert.deepEqual(await events(tab, "cleared"), []);
       // One refresh per 3 s (one extra to learn the skew when the client is ahead).
       assert.ok(srv.stats.refreshes >= 4 && srv.stats.refreshes <= 7, `${srv.stats.refreshes} refreshes in 15 s`);
-    } finally {
-      await context.close();
-      await srv.close();
-    }
+    });
   });
 }
 
 test("a page whose timer was missed (asleep, frozen) refreshes at once when it becomes visible", async () => {
-  const srv = await server({ lifetimeSeconds: 60 });
-  const context = await browser.newContext();
-  try {
+  await withServer({ lifetimeSeconds: 60 }, async (srv, context) => {
     const tab = await openTab(context, srv, oauthOptions(srv, { refreshBeforeSeconds: 10 }), "&clock=1");
     await signIn(tab);
     assert.equal(srv.stats.refreshRequests, 0);
@@ -281,16 +242,11 @@ test("a page whose timer was missed (asleep, frozen) refreshes at once when it b
     await tab.waitForFunction(() => window.events.some((e) => e.type === "refreshed"), null, { timeout: 2_000 });
     assert.ok(Date.now() - woke < 2_000);
     assert.equal(srv.stats.refreshes, 1);
-  } finally {
-    await context.close();
-    await srv.close();
-  }
+  });
 });
 
 test("keeper.fetch adds the bearer token and, on a 401, refreshes once and retries", async () => {
-  const srv = await server({ lifetimeSeconds: 60 });
-  const context = await browser.newContext();
-  try {
+  await withServer({ lifetimeSeconds: 60 }, async (srv, context) => {
     const tab = await openTab(context, srv, oauthOptions(srv));
     await signIn(tab);
     const ok = await tab.evaluate(async () => (await window.keeper.fetch("/api/data")).json());
@@ -304,16 +260,11 @@ test("keeper.fetch adds the bearer token and, on a 401, refreshes once and retri
     assert.equal(result.body.received, 7);
     assert.equal(srv.stats.refreshes, 1);
     assert.equal(srv.stats.api401, 1);
-  } finally {
-    await context.close();
-    await srv.close();
-  }
+  });
 });
 
 test("a tab whose localStorage cache lags behind another tab's rotation waits for it instead of spending", async () => {
-  const srv = await server({ lifetimeSeconds: 300 });
-  const context = await browser.newContext();
-  try {
+  await withServer({ lifetimeSeconds: 300 }, async (srv, context) => {
     const options = oauthOptions(srv, { storage: "local" });
     const a = await openTab(context, srv, options);
     const b = await openTab(context, srv, options);
@@ -338,8 +289,5 @@ test("a tab whose localStorage cache lags behind another tab's rotation waits fo
     assert.equal(adopted, rotated, "B adopted A's rotation");
     assert.equal(srv.stats.refreshRequests, 1, "B did not spend its stale refresh token");
     assert.equal(srv.stats.reuseDetections, 0);
-  } finally {
-    await context.close();
-    await srv.close();
-  }
+  });
 });
