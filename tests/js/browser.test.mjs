@@ -84,6 +84,32 @@ test("a Vite build with an empty config bundles and runs the package", async () 
   }
 });
 
+test("a webpack 5 build with the default configuration bundles and runs the package", async () => {
+  const { default: webpack } = await import("webpack");
+  const app = `${SCRATCH}webpack-app/`;
+  await rm(app, { recursive: true, force: true });
+  await cp(`${ROOT}tests/fixtures/webpack-app`, app, { recursive: true });
+  // No configuration: webpack's defaults (./src/index.js -> ./dist/main.js) in the app's
+  // folder, as `npx webpack` there would run; production mode.
+  const options = { context: app, mode: "production", output: { path: `${app}dist` } };
+  const stats = await new Promise((resolve, reject) =>
+    webpack(options, (err, result) => (err ? reject(err) : resolve(result))),
+  );
+  assert.equal(stats.hasErrors(), false, stats.toString("errors-only"));
+  const served = await serveStatic({ "/": app });
+  try {
+    const token = await sign({ sub: "webpack-user", exp: 1_900_000_000 });
+    const { context, page, pageErrors } = await openPage(browser, `${served.url}/?token=${token}`);
+    await page.waitForFunction(() => document.getElementById("out").textContent.startsWith("{"));
+    const result = JSON.parse(await page.textContent("#out"));
+    assert.deepEqual(result, { claims: { sub: "webpack-user", exp: 1_900_000_000 }, exp: 1_900_000_000 });
+    assert.deepEqual(pageErrors, []);
+    await context.close();
+  } finally {
+    await served.close();
+  }
+});
+
 test("the demo page decodes a pasted token and shows errors by code", async () => {
   const demo = await startDemo();
   try {
