@@ -126,12 +126,35 @@ impl ChangeOrigin {
 }
 
 /// Messages between the tabs of an origin (over BroadcastChannel).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum TabMessage {
     /// A tab signed out, for this reason: sign out here too.
     Cleared(ClearReason),
     /// The user was active in a tab at this time (epoch ms).
     Activity(f64),
+    /// A tab spent the refresh token with this fingerprint and stored this record: a tab
+    /// holding that same refresh token (a duplicated tab with its own sessionStorage) takes
+    /// the record instead of spending its copy, which rotation would reject.
+    Rotated {
+        /// [`fingerprint`] of the refresh token that was spent.
+        spent: String,
+        /// The new record, serialized.
+        record: String,
+    },
+}
+
+/// A short, stable fingerprint of a refresh token (FNV-1a, 64 bits, hex), to name it between
+/// tabs of one origin without passing the token itself around.
+pub fn fingerprint(token: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in token.as_bytes() {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    (0..16)
+        .rev()
+        .map(|i| HEX[((hash >> (i * 4)) & 0xf) as usize] as char)
+        .collect()
 }
 
 /// What the keeper asks its surroundings to do.
@@ -171,6 +194,17 @@ pub struct RefreshTicket {
     pub tokens: TokenSet,
     /// When the record of those tokens was written (epoch ms, by whichever tab wrote it).
     pub updated_at: f64,
+}
+
+impl RefreshTicket {
+    /// [`fingerprint`] of the refresh token this refresh would spend.
+    pub fn spends(&self) -> String {
+        self.tokens
+            .refresh_token
+            .as_deref()
+            .map(fingerprint)
+            .unwrap_or_default()
+    }
 }
 
 /// After a failed refresh attempt: wait and try again, or stop.
@@ -758,6 +792,16 @@ impl Keeper {
     /// Before spending the refresh token: if shared storage holds newer tokens than those the
     /// refresh started with (another tab refreshed meanwhile), adopt them and return true.
     pub fn adopt_if_newer(&mut self, started: &RefreshTicket, now: f64) -> bool {
+        // Already holding other tokens than those the refresh started with: another tab's
+        // result came by storage event or tab message, or the app set new ones.
+        let moved_on = self.session.as_ref().is_some_and(|s| {
+            s.access_token != started.tokens.access_token
+                || s.refresh_token != started.tokens.refresh_token
+        });
+        if moved_on {
+            self.refresh_ended(now);
+            return true;
+        }
         let Some(local) = self.local_store.as_deref() else {
             return false;
         };
@@ -807,8 +851,18 @@ impl Keeper {
         if tokens.id_token.is_none() {
             tokens.id_token = self.session.as_ref().and_then(|s| s.id_token.clone());
         }
+        let spent = self
+            .session
+            .as_ref()
+            .and_then(|s| s.refresh_token.as_deref())
+            .map(fingerprint);
         let session = self.session_from(tokens, now);
         self.kind = self.persist(&session, self.kind);
+        if let (Some(spent), true) = (spent, self.config.cross_tab) {
+            let record = record::serialize(&Record::Session(session.clone()));
+            self.outbox
+                .push(Output::Broadcast(TabMessage::Rotated { spent, record }));
+        }
         self.hold(session, ChangeOrigin::Refresh);
         self.outbox.push(Output::Refreshed);
         self.refresh_ended(now);
@@ -895,6 +949,18 @@ impl Keeper {
     pub fn on_tab_message(&mut self, message: TabMessage, now: f64) {
         match message {
             TabMessage::Cleared(reason) => self.sign_out_here(reason),
+            TabMessage::Rotated { spent, record } => {
+                let holds_spent = self
+                    .session
+                    .as_ref()
+                    .and_then(|s| s.refresh_token.as_deref())
+                    .is_some_and(|rt| fingerprint(rt) == spent);
+                if let (true, Ok(Record::Session(session))) = (holds_spent, record::parse(&record))
+                {
+                    self.kind = self.persist(&session, self.kind);
+                    self.hold(session, ChangeOrigin::OtherTab);
+                }
+            }
             TabMessage::Activity(at) => {
                 self.last_activity_ms = self.last_activity_ms.max(at.min(now));
             }

@@ -493,3 +493,81 @@ fn jitter_stays_within_its_bounds_over_many_tokens() {
         - seen.iter().cloned().fold(f64::MAX, f64::min);
     assert!(spread > 3_000.0, "jitter spreads tabs out ({spread} ms)");
 }
+
+#[test]
+fn a_rotation_message_reaches_only_tabs_holding_the_spent_refresh_token() {
+    let server = Server::new(300.0, 0.0);
+    let session_only = || KeeperConfig {
+        storage: tokenkeeper::store::StorageKind::Session,
+        ..config(60.0)
+    };
+    let no_local = || Err(tokenkeeper::store::StoreError::Unavailable);
+    let mut a = Keeper::new(
+        session_only(),
+        Ok(Box::new(MemoryStore::new())),
+        no_local(),
+        T0,
+    );
+    let mut duplicate = Keeper::new(
+        session_only(),
+        Ok(Box::new(MemoryStore::new())),
+        no_local(),
+        T0,
+    );
+    let mut other_user = Keeper::new(
+        session_only(),
+        Ok(Box::new(MemoryStore::new())),
+        no_local(),
+        T0,
+    );
+    // (The simulated server tracks one session: the other user signs in first.)
+    other_user
+        .set_tokens(server.borrow_mut().login(T0), false, T0)
+        .unwrap();
+    let login = server.borrow_mut().login(T0);
+    a.set_tokens(login.clone(), false, T0).unwrap();
+    duplicate.set_tokens(login, false, T0).unwrap();
+    let other_token = other_user.access_token().unwrap().to_owned();
+    for k in [&mut a, &mut duplicate, &mut other_user] {
+        k.take_outputs();
+    }
+    a.request_refresh().unwrap();
+    let rt = a.refresh_ticket().unwrap().tokens.refresh_token.unwrap();
+    let fresh = server.borrow_mut().refresh(&rt, T0).unwrap();
+    a.refresh_succeeded(fresh, None, T0).unwrap();
+    let message = a
+        .take_outputs()
+        .into_iter()
+        .find_map(|o| {
+            if let Output::Broadcast(m @ tokenkeeper::keeper::TabMessage::Rotated { .. }) = o {
+                Some(m)
+            } else {
+                None
+            }
+        })
+        .expect("the rotation is announced to the other tabs");
+    if let tokenkeeper::keeper::TabMessage::Rotated { spent, record } = &message {
+        assert_eq!(spent, &tokenkeeper::keeper::fingerprint(&rt));
+        assert_ne!(
+            spent, &rt,
+            "the message names the spent token by fingerprint only"
+        );
+        assert!(record.contains(a.access_token().unwrap()));
+    }
+    duplicate.on_tab_message(message.clone(), T0);
+    other_user.on_tab_message(message, T0);
+    assert_eq!(
+        duplicate.access_token(),
+        a.access_token(),
+        "the duplicate took the rotation"
+    );
+    assert!(duplicate
+        .take_outputs()
+        .contains(&Output::Changed(ChangeOrigin::OtherTab)));
+    assert_eq!(
+        other_user.access_token(),
+        Some(other_token.as_str()),
+        "another session is untouched"
+    );
+    assert!(other_user.take_outputs().is_empty());
+}

@@ -308,19 +308,20 @@ async fn refresh_under_lock(state: Weak<RefCell<State>>) {
     let task = Closure::once_into_js(move || {
         future_to_promise(async move {
             let outcome = refresh_attempts(&task_state, &rotation_prefix).await;
-            if outcome == Ok(Spent::RefreshToken) {
+            if let Ok(Spent::RefreshToken(spent)) = &outcome {
                 // Before the lock is released: the next tab to take it must learn that the
-                // tokens it may still see in its (stale) localStorage cache were rotated.
+                // refresh token it may still see in its (stale) storage was rotated.
                 let written = task_state.upgrade().and_then(|rc| {
                     rc.try_borrow()
                         .ok()
                         .and_then(|s| s.keeper.session().map(|s| s.updated_at))
                 });
                 if let Some(at) = written {
-                    announce_rotation(&rotation_prefix, at, ROTATION_NOTICE_MS);
+                    let prefix = [rotation_prefix.as_str(), spent.as_str(), ":"].concat();
+                    announce_rotation(&prefix, at, ROTATION_NOTICE_MS);
                 }
             }
-            settle_waiters(&task_state, outcome.map(|_| ()));
+            settle_waiters(&task_state, outcome.as_ref().map(|_| ()).map_err(|e| *e));
             Ok(JsValue::UNDEFINED)
         })
     });
@@ -345,10 +346,10 @@ const CATCH_UP_MS: f64 = 2_000.0;
 const CATCH_UP_STEP_MS: f64 = 25.0;
 
 /// What a refresh that succeeded did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Spent {
-    /// It spent the refresh token and stored what it got.
-    RefreshToken,
+    /// It spent the refresh token with this fingerprint and stored what it got.
+    RefreshToken(String),
     /// Another tab had refreshed meanwhile: its tokens were adopted, nothing spent.
     Nothing,
 }
@@ -371,7 +372,8 @@ async fn refresh_attempts(
     }
     // Another tab may have rotated the tokens so recently that this tab's localStorage cache
     // has not seen it yet: then wait for it, and never spend the stale refresh token.
-    let latest = JsFuture::from(latest_rotation(rotation_prefix))
+    let spent_prefix = [rotation_prefix, ticket.spends().as_str(), ":"].concat();
+    let latest = JsFuture::from(latest_rotation(&spent_prefix))
         .await
         .ok()
         .and_then(|v| v.as_f64())
@@ -401,7 +403,7 @@ async fn refresh_attempts(
         let failure = match transport.refresh(&ticket.tokens).await {
             Ok((tokens, date)) => {
                 match run(state, |k, now| k.refresh_succeeded(tokens, date, now))? {
-                    Ok(()) => return Ok(Spent::RefreshToken),
+                    Ok(()) => return Ok(Spent::RefreshToken(ticket.spends())),
                     Err(_) => RefreshFailure::Rejected, // the response's access token is malformed
                 }
             }

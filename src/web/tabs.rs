@@ -15,8 +15,9 @@ pub fn open(namespace: &str) -> Option<BroadcastChannel> {
     BroadcastChannel::new(&["tokenkeeper:", namespace].concat()).ok()
 }
 
-/// Posts `message` as a small plain object: `{type: "cleared", reason}` or
-/// `{type: "activity", at}`.
+/// Posts `message` as a small plain object: `{type: "cleared", reason}`,
+/// `{type: "activity", at}` or `{type: "rotated", spent, record}` (BroadcastChannel stays
+/// within the origin, as localStorage does).
 pub fn post(channel: &BroadcastChannel, message: TabMessage) {
     let object = Object::new();
     let set = |k: &str, v: JsValue| {
@@ -30,6 +31,11 @@ pub fn post(channel: &BroadcastChannel, message: TabMessage) {
         TabMessage::Activity(at) => {
             set("type", "activity".into());
             set("at", at.into());
+        }
+        TabMessage::Rotated { spent, record } => {
+            set("type", "rotated".into());
+            set("spent", spent.as_str().into());
+            set("record", record.as_str().into());
         }
     }
     let _ = channel.post_message(&object);
@@ -47,6 +53,10 @@ pub fn parse(data: &JsValue) -> Option<TabMessage> {
             .as_f64()
             .filter(|a| a.is_finite())
             .map(TabMessage::Activity),
+        "rotated" => Some(TabMessage::Rotated {
+            spent: get("spent")?.as_string()?,
+            record: get("record")?.as_string()?,
+        }),
         _ => None,
     }
 }

@@ -267,7 +267,19 @@ test("a tab whose localStorage cache lags behind another tab's rotation waits fo
   await withServer({ lifetimeSeconds: 300 }, async (srv, context) => {
     const options = oauthOptions(srv, { storage: "local" });
     const a = await openTab(context, srv, options);
-    const b = await openTab(context, srv, options);
+    // Tab B hears nothing over BroadcastChannel (as if A's message were still on its way), so
+    // only storage and the rotation lock can tell it.
+    const b = await context.newPage();
+    await b.addInitScript(() => {
+      window.BroadcastChannel = class {
+        postMessage() {}
+        close() {}
+        addEventListener() {}
+        removeEventListener() {}
+      };
+    });
+    await b.goto(`${srv.url}/pages/keeper.html?options=${encodeURIComponent(JSON.stringify(options))}`);
+    await b.waitForFunction(() => document.getElementById("out").textContent === "ready");
     await signIn(a, true);
     await b.waitForFunction(() => window.keeper.accessToken !== undefined);
     // Tab B's view of localStorage freezes, as a renderer's cache does until the browser
@@ -289,5 +301,38 @@ test("a tab whose localStorage cache lags behind another tab's rotation waits fo
     assert.equal(adopted, rotated, "B adopted A's rotation");
     assert.equal(srv.stats.refreshRequests, 1, "B did not spend its stale refresh token");
     assert.equal(srv.stats.reuseDetections, 0);
+  });
+});
+
+test("a duplicated tab (its own copy of sessionStorage) takes each rotation instead of spending its copy", async () => {
+  await withServer({ lifetimeSeconds: 300 }, async (srv, context) => {
+    const options = oauthOptions(srv); // storage: "session", the default
+    const url = `${srv.url}/pages/keeper.html?options=${encodeURIComponent(JSON.stringify(options))}`;
+    const a = await openTab(context, srv, options);
+    await signIn(a);
+    const record = await a.evaluate(() => sessionStorage.getItem("tokenkeeper:tokens"));
+    // "Duplicate tab" (or window.open) starts the new tab with a copy of sessionStorage.
+    const b = await context.newPage();
+    await b.addInitScript((record) => {
+      if (!sessionStorage.getItem("tokenkeeper:tokens")) sessionStorage.setItem("tokenkeeper:tokens", record);
+    }, record);
+    await b.goto(url);
+    await b.waitForFunction(() => window.keeper?.accessToken !== undefined);
+    const changedIn = (page, n) =>
+      page.waitForFunction((n) => window.events.filter((e) => e.type === "changed" && e.detail.origin === "other-tab").length >= n, n, { timeout: 2000 });
+
+    const first = await a.evaluate(async () => (await window.keeper.refresh()).accessToken);
+    await changedIn(b, 1);
+    assert.equal(await b.evaluate(() => window.keeper.getAccessToken()), first, "B took A's rotation");
+    assert.ok((await b.evaluate(() => sessionStorage.getItem("tokenkeeper:tokens"))).includes(first), "and stored it");
+
+    const second = await b.evaluate(async () => (await window.keeper.refresh()).accessToken);
+    await changedIn(a, 1);
+    assert.equal(await a.evaluate(() => window.keeper.accessToken), second, "A took B's rotation");
+    await a.evaluate(() => window.keeper.refresh());
+
+    assert.equal(srv.stats.refreshRequests, 3);
+    assert.equal(srv.stats.reuseDetections, 0, "no refresh token was presented twice");
+    assert.equal(srv.stats.invalidGrants, 0);
   });
 });
