@@ -2,7 +2,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { cp, rm } from "node:fs/promises";
+import { cp, mkdir, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { promisify } from "node:util";
 import * as jose from "jose";
 import { launchChromium, openPage } from "../support/browser.mjs";
@@ -65,30 +66,41 @@ test("in the browser, errors are TokenErrors and a good call follows every bad o
   await context.close();
 });
 
-test("a Vite build with an empty config bundles and runs the package", async () => {
-  const app = `${SCRATCH}vite-app/`;
+/** Copies a consumer app fixture and the one consumer source into the scratch project. */
+async function consumerApp(name, sourcePath) {
+  const app = `${SCRATCH}${name}/`;
   await rm(app, { recursive: true, force: true });
-  await cp(`${ROOT}tests/fixtures/vite-app`, app, { recursive: true });
-  await promisify(execFile)(`${ROOT}node_modules/.bin/vite`, ["build", "--logLevel", "error"], { cwd: app });
-  const served = await serveStatic({ "/": `${app}dist` });
+  await cp(`${ROOT}tests/fixtures/${name}`, app, { recursive: true });
+  await mkdir(dirname(`${app}${sourcePath}`), { recursive: true });
+  await cp(`${ROOT}tests/fixtures/consumer.js`, `${app}${sourcePath}`);
+  return app;
+}
+
+/** Serves a built consumer app and checks that it decoded the token it was given. */
+async function expectConsumerDecodes(root, sub) {
+  const served = await serveStatic({ "/": root });
   try {
-    const token = await sign({ sub: "vite-user", exp: 1_900_000_000 });
+    const token = await sign({ sub, exp: 1_900_000_000 });
     const { context, page, pageErrors } = await openPage(browser, `${served.url}/?token=${token}`);
     await page.waitForFunction(() => document.getElementById("out").textContent.startsWith("{"));
     const result = JSON.parse(await page.textContent("#out"));
-    assert.deepEqual(result, { claims: { sub: "vite-user", exp: 1_900_000_000 }, exp: 1_900_000_000 });
+    assert.deepEqual(result, { claims: { sub, exp: 1_900_000_000 }, exp: 1_900_000_000 });
     assert.deepEqual(pageErrors, []);
     await context.close();
   } finally {
     await served.close();
   }
+}
+
+test("a Vite build with an empty config bundles and runs the package", async () => {
+  const app = await consumerApp("vite-app", "main.js");
+  await promisify(execFile)(`${ROOT}node_modules/.bin/vite`, ["build", "--logLevel", "error"], { cwd: app });
+  await expectConsumerDecodes(`${app}dist`, "vite-user");
 });
 
 test("a webpack 5 build with the default configuration bundles and runs the package", async () => {
   const { default: webpack } = await import("webpack");
-  const app = `${SCRATCH}webpack-app/`;
-  await rm(app, { recursive: true, force: true });
-  await cp(`${ROOT}tests/fixtures/webpack-app`, app, { recursive: true });
+  const app = await consumerApp("webpack-app", "src/index.js");
   // No configuration: webpack's defaults (./src/index.js -> ./dist/main.js) in the app's
   // folder, as `npx webpack` there would run; production mode.
   const options = { context: app, mode: "production", output: { path: `${app}dist` } };
@@ -96,18 +108,7 @@ test("a webpack 5 build with the default configuration bundles and runs the pack
     webpack(options, (err, result) => (err ? reject(err) : resolve(result))),
   );
   assert.equal(stats.hasErrors(), false, stats.toString("errors-only"));
-  const served = await serveStatic({ "/": app });
-  try {
-    const token = await sign({ sub: "webpack-user", exp: 1_900_000_000 });
-    const { context, page, pageErrors } = await openPage(browser, `${served.url}/?token=${token}`);
-    await page.waitForFunction(() => document.getElementById("out").textContent.startsWith("{"));
-    const result = JSON.parse(await page.textContent("#out"));
-    assert.deepEqual(result, { claims: { sub: "webpack-user", exp: 1_900_000_000 }, exp: 1_900_000_000 });
-    assert.deepEqual(pageErrors, []);
-    await context.close();
-  } finally {
-    await served.close();
-  }
+  await expectConsumerDecodes(app, "webpack-user");
 });
 
 test("the demo page decodes a pasted token and shows errors by code", async () => {
