@@ -2,8 +2,9 @@
 // and the Node entry (node.js); they differ only in how the .wasm bytes are loaded.
 //
 // Tokens cross into wasm as bytes written with TextEncoder.encodeInto into a buffer the wasm
-// module owns, and the decoded JSON comes back as bytes read straight out of wasm memory:
-// no per-character string copies, which would cost more than the decoding itself.
+// module owns (or, where the platform decodes base64 natively, as their decoded segments),
+// and the decoded JSON comes back as bytes read straight out of wasm memory: no
+// per-character string copies, which would cost more than the decoding itself.
 import * as wasm from "../pkg/tokenkeeper.js";
 
 /** Every failure of the package, with a stable `code`. Never carries token text. */
@@ -80,6 +81,14 @@ export function invalidArgument(message) {
   return new TokenError("ERR_INVALID_ARGUMENT", message);
 }
 
+/** Makes the wasm input buffer hold at least `capacity` bytes. */
+function reserveInput(capacity) {
+  if (capacity > inputCapacity) {
+    inputPtr = wasm.inputBuffer(capacity);
+    inputCapacity = capacity;
+  }
+}
+
 /** Decodes `token` inside wasm; afterwards the wasm getters describe it. Throws TokenError.
  *  With `forParsing`, the payload's JSON is left for JSON.parse to check (see decodeJwt). */
 function load(token, forParsing) {
@@ -89,14 +98,70 @@ function load(token, forParsing) {
   }
   // encodeInto writes at most 3 bytes per UTF-16 unit.
   const capacity = token.length * 3;
-  if (capacity > inputCapacity) {
-    inputPtr = wasm.inputBuffer(capacity);
-    inputCapacity = capacity;
-  }
+  reserveInput(capacity);
+  if (NATIVE_BASE64 && loadDecodedNatively(token, forParsing)) return;
   const target = currentHeap().subarray(inputPtr, inputPtr + capacity);
   const { written } = encoder.encodeInto(token, target);
   const status = forParsing ? wasm.decodeInputForParsing(written) : wasm.decodeInput(written);
   if (status !== 0) throw errorFromStatus(status);
+}
+
+// Where the platform decodes base64 itself (Chromium, Firefox and Safari have
+// Uint8Array.prototype.setFromBase64), the payload goes into wasm memory already decoded:
+// no copy of its text into wasm (Blink's TextEncoder.encodeInto is slow on long strings) and
+// no base64 loop in wasm for it. The short header and signature go in as text, copied by a
+// plain loop: a native call (setFromBase64 or encodeInto) costs more than that for a few
+// dozen characters. Only a clean native decode is taken; anything else goes the whole way
+// through wasm, which names the error as it always does.
+const NATIVE_BASE64 = typeof Uint8Array.prototype.setFromBase64 === "function";
+const STRICT_BASE64URL = { alphabet: "base64url", lastChunkHandling: "strict" };
+const PADDING_FOR_LENGTH_MOD_4 = ["", null, "==", "="];
+
+/** Decodes a non-empty unpadded base64url segment into `target`; returns the bytes written,
+ *  or -1 when the segment is anything else or does not fit. */
+function writeDecoded(target, segment) {
+  const length = segment.length;
+  const padding = PADDING_FOR_LENGTH_MOD_4[length & 3];
+  // Padded segments are valid but rare: the wasm decoder judges them by its own rules.
+  if (length === 0 || padding === null || segment.charCodeAt(length - 1) === 61 /* = */) return -1;
+  let written;
+  try {
+    ({ written } = target.setFromBase64(padding === "" ? segment : segment + padding, STRICT_BASE64URL));
+  } catch {
+    return -1;
+  }
+  // setFromBase64 skips ASCII whitespace, which a token must not hold: a segment with any
+  // decodes to fewer bytes than its length promises.
+  return written === (length * 3) >> 2 ? written : -1;
+}
+
+/** Copies `text[from..to)` to `heap[at..]`, one byte per character. Anything but ASCII
+ *  becomes 0xFF, which is not base64url either, so wasm reports the same error for it. */
+function writeText(heap, at, text, from, to) {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    heap[at++] = c < 0x80 ? c : 0xff;
+  }
+  return to - from;
+}
+
+/** The native path of `load`: false when it could not take `token`. */
+function loadDecodedNatively(token, forParsing) {
+  const firstDot = token.indexOf(".");
+  const secondDot = token.indexOf(".", firstDot + 1);
+  if (firstDot <= 0 || secondDot < 0 || token.indexOf(".", secondDot + 1) >= 0) return false;
+  const heap = currentHeap();
+  const end = inputPtr + inputCapacity;
+  const payload = writeDecoded(heap.subarray(inputPtr, end), token.slice(firstDot + 1, secondDot));
+  if (payload < 0) return false;
+  const headerAt = inputPtr + payload;
+  const header = writeText(heap, headerAt, token, 0, firstDot);
+  const signature = writeText(heap, headerAt + header, token, secondDot + 1, token.length);
+  const status = forParsing
+    ? wasm.decodeWithPayloadForParsing(payload, header, signature)
+    : wasm.decodeWithPayload(payload, header, signature);
+  if (status !== 0) throw errorFromStatus(status);
+  return true;
 }
 
 // Wire codes of errors found on this side (see TokenError::to_wire in src/error.rs).

@@ -80,8 +80,7 @@ impl Decoder {
         decode_segment(segments.header, &mut self.header, Part::Header)?;
         decode_segment(segments.payload, &mut self.payload, Part::Payload)?;
         decode_segment(segments.signature, &mut self.signature, Part::Signature)?;
-        check_json(&self.header, Part::Header)?;
-        check_json(&self.payload, Part::Payload)
+        check_decoded(&self.header, &self.payload)
     }
 
     /// Like [`Decoder::decode`], but leaves the payload's JSON checks (syntax, object, claim
@@ -93,9 +92,50 @@ impl Decoder {
         decode_segment(segments.header, &mut self.header, Part::Header)?;
         decode_segment(segments.payload, &mut self.payload, Part::Payload)?;
         decode_segment(segments.signature, &mut self.signature, Part::Signature)?;
-        check_json(&self.header, Part::Header)?;
-        core::str::from_utf8(&self.payload).map_err(|_| TokenError::Utf8(Part::Payload))?;
-        Ok(())
+        check_decoded_for_parsing(&self.header, &self.payload)
+    }
+
+    /// Like [`Decoder::decode`], for a caller that decoded the payload segment itself (with
+    /// the platform's native base64, say) and hands over the other two still encoded.
+    pub fn decode_with_payload(
+        &mut self,
+        header: &[u8],
+        payload: &[u8],
+        signature: &[u8],
+    ) -> Result<TimeClaims, TokenError> {
+        self.decode_around(header, payload, signature)?;
+        check_decoded(&self.header, payload)
+    }
+
+    /// [`Decoder::decode_with_payload`] with the payload's JSON checks left to the caller, as
+    /// in [`Decoder::decode_for_parsing`].
+    pub fn decode_with_payload_for_parsing(
+        &mut self,
+        header: &[u8],
+        payload: &[u8],
+        signature: &[u8],
+    ) -> Result<(), TokenError> {
+        self.decode_around(header, payload, signature)?;
+        check_decoded_for_parsing(&self.header, payload)
+    }
+
+    fn decode_around(
+        &mut self,
+        header: &[u8],
+        payload: &[u8],
+        signature: &[u8],
+    ) -> Result<(), TokenError> {
+        // The same structure checks as `split`, in the same order.
+        match signature.iter().filter(|&&b| b == b'.').count() {
+            0 => {}
+            2 => return Err(TokenError::Encrypted),
+            _ => return Err(TokenError::Malformed),
+        }
+        if header.is_empty() || payload.is_empty() {
+            return Err(TokenError::Malformed);
+        }
+        decode_segment(header, &mut self.header, Part::Header)?;
+        decode_segment(signature, &mut self.signature, Part::Signature)
     }
 
     /// The decoded header of the last successful [`Decoder::decode`].
@@ -107,6 +147,21 @@ impl Decoder {
     pub fn payload_json(&self) -> &[u8] {
         &self.payload
     }
+}
+
+/// The checks after base64url, for segments decoded elsewhere (by the browser's native
+/// base64 decoder, say): the header and payload as UTF-8 JSON objects, and the payload's time
+/// claims. Errors come out exactly as [`Decoder::decode`] reports them for the same bytes.
+fn check_decoded(header: &[u8], payload: &[u8]) -> Result<TimeClaims, TokenError> {
+    check_json(header, Part::Header)?;
+    check_json(payload, Part::Payload)
+}
+
+/// [`check_decoded`] without the payload's JSON checks, as in [`Decoder::decode_for_parsing`].
+fn check_decoded_for_parsing(header: &[u8], payload: &[u8]) -> Result<(), TokenError> {
+    check_json(header, Part::Header)?;
+    core::str::from_utf8(payload).map_err(|_| TokenError::Utf8(Part::Payload))?;
+    Ok(())
 }
 
 fn decode_segment(encoded: &[u8], out: &mut Vec<u8>, part: Part) -> Result<(), TokenError> {

@@ -8,8 +8,9 @@ import { promisify } from "node:util";
 import * as jose from "jose";
 import { launchChromium, openPage } from "../support/browser.mjs";
 import { serveStatic } from "../support/static-server.mjs";
-import { ROOT, SCRATCH } from "../support/package.mjs";
+import { ROOT, SCRATCH, importPackage } from "../support/package.mjs";
 import { corpus, sign } from "../support/tokens.mjs";
+import { ERROR_CASES, base64EdgeTokens, malformedTokens } from "../support/decode-cases.mjs";
 import { startDemo } from "../../www/server.mjs";
 
 let browser;
@@ -63,6 +64,53 @@ test("in the browser, errors are TokenErrors and a good call follows every bad o
     "ERR_TOKEN_BASE64", "ERR_TOKEN_NOT_OBJECT", "ERR_TOKEN_MALFORMED",
   ]);
   for (const r of results) assert.deepEqual(r.slice(1), ["ok", 2_000_000_000]);
+  await context.close();
+});
+
+// Chromium decodes the payload with its native base64 decoder (js/core.js); Node 20 cannot, so
+// the package in Node runs the wasm decoder on the whole token. Both must give the same value
+// or the same error (code, part, claim) for every input.
+test("Chromium's native base64 path agrees with the wasm decoder on good, bad and edge tokens", async () => {
+  const nativeInNode = Uint8Array.prototype.setFromBase64;
+  delete Uint8Array.prototype.setFromBase64; // the Node side must be the wasm decoder
+  let tk;
+  try {
+    tk = await importPackage();
+  } finally {
+    if (nativeInNode) Uint8Array.prototype.setFromBase64 = nativeInNode;
+  }
+  await tk.default();
+  const edges = await base64EdgeTokens();
+  const inputs = [...(await corpus()), ...edges, ...(await malformedTokens()).slice(0, 150),
+    ...ERROR_CASES.map((c) => c[1]).filter((x) => typeof x === "string")];
+  const outcomes = (tk, inputs) => inputs.map((t) => [tk.decodeJwt, tk.decodeHeader, tk.expiresAt].map((fn) => {
+    try {
+      return { value: fn(t) ?? null };
+    } catch (e) {
+      return { code: e.code, part: e.part ?? null, claim: e.claim ?? null };
+    }
+  }));
+  const inNode = outcomes(tk, inputs);
+  const { context, page } = await plainPage();
+  const inPage = await page.evaluate(([inputs, outcomesSource]) => {
+    const native = Uint8Array.prototype.setFromBase64;
+    let nativeDecodes = 0;
+    Uint8Array.prototype.setFromBase64 = function (...args) {
+      const result = native.apply(this, args);
+      nativeDecodes++;
+      return result;
+    };
+    try {
+      return { results: (0, eval)(outcomesSource)(window.tokenkeeper, inputs), nativeDecodes, hasNative: typeof native === "function" };
+    } finally {
+      Uint8Array.prototype.setFromBase64 = native;
+    }
+  }, [inputs, outcomes.toString()]);
+  assert.ok(inPage.hasNative, "Chromium has Uint8Array.prototype.setFromBase64");
+  const accepted = inNode.filter((r) => "value" in r[2]).length;
+  assert.ok(accepted >= 40 && inPage.nativeDecodes >= accepted * 3, `the native path ran (${inPage.nativeDecodes} native decodes)`);
+  inputs.forEach((t, i) => assert.deepStrictEqual(inPage.results[i], inNode[i], `input ${i}: ${JSON.stringify(t).slice(0, 80)}`));
+  assert.ok(inNode.filter((r) => r[0].code === "ERR_TOKEN_BASE64").length >= 30, "the edge cases reach base64 errors");
   await context.close();
 });
 

@@ -4,15 +4,13 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as jose from "jose";
 import { importPackage } from "../support/package.mjs";
-import { corpus, sign, typicalPayload } from "../support/tokens.mjs";
+import { corpus, sign } from "../support/tokens.mjs";
+import { ERROR_CASES, malformedTokens } from "../support/decode-cases.mjs";
 
 let tk;
 before(async () => {
   tk = await importPackage();
 });
-
-const b64 = (s) => Buffer.from(s).toString("base64url");
-const HEADER = b64(JSON.stringify({ alg: "HS256", typ: "JWT" }));
 
 test("calling before init() throws ERR_NOT_INITIALIZED, then init() is idempotent", async () => {
   assert.throws(() => tk.decodeJwt("a.b.c"), (e) => e instanceof tk.TokenError && e.code === "ERR_NOT_INITIALIZED");
@@ -54,33 +52,6 @@ test("expiry helpers use exp, leeway and an injected now", async () => {
   assert.throws(() => tk.isExpired(t, { leewaySeconds: NaN }), { code: "ERR_INVALID_ARGUMENT" });
 });
 
-// One input per error code, with the part/claim it must report.
-const seg = (s) => b64(s);
-const ERROR_CASES = [
-  ["not a string", 42, "ERR_TOKEN_MALFORMED"],
-  ["undefined", undefined, "ERR_TOKEN_MALFORMED"],
-  ["two parts", `${HEADER}.${seg("{}")}`, "ERR_TOKEN_MALFORMED"],
-  ["four parts", `${HEADER}.${seg("{}")}.a.b`, "ERR_TOKEN_MALFORMED"],
-  ["empty payload", `${HEADER}..sig`, "ERR_TOKEN_MALFORMED"],
-  ["empty header", `.${seg("{}")}.sig`, "ERR_TOKEN_MALFORMED"],
-  ["JWE", "eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d", "ERR_TOKEN_ENCRYPTED"],
-  ["plus in header", `${HEADER}+.${seg("{}")}.`, "ERR_TOKEN_BASE64", "header"],
-  ["slash in payload", `${HEADER}.${seg("{}")}/.`, "ERR_TOKEN_BASE64", "payload"],
-  ["space in payload", `${HEADER}.${seg("{}")} .`, "ERR_TOKEN_BASE64", "payload"],
-  ["newline in payload", `${HEADER}.${seg("{}")}\n.`, "ERR_TOKEN_BASE64", "payload"],
-  ["bad signature", `${HEADER}.${seg("{}")}.a+b/`, "ERR_TOKEN_BASE64", "signature"],
-  ["non-ascii", `${HEADER}.é${seg("{}")}.`, "ERR_TOKEN_BASE64", "payload"],
-  ["bad utf-8", `${HEADER}.${Buffer.from([0x7b, 0xc3, 0x28, 0x7d]).toString("base64url")}.`, "ERR_TOKEN_UTF8", "payload"],
-  ["bad utf-8 header", `${Buffer.from([0xff]).toString("base64url")}.${seg("{}")}.`, "ERR_TOKEN_UTF8", "header"],
-  ["bad json", `${HEADER}.${seg("{'a':1}")}.`, "ERR_TOKEN_JSON", "payload"],
-  ["bad json header", `${seg("{")}.${seg("{}")}.`, "ERR_TOKEN_JSON", "header"],
-  ["array payload", `${HEADER}.${seg("[1,2]")}.`, "ERR_TOKEN_NOT_OBJECT", "payload"],
-  ["string header", `${seg('"x"')}.${seg("{}")}.`, "ERR_TOKEN_NOT_OBJECT", "header"],
-  ["exp string", `${HEADER}.${seg('{"exp":"1700000000"}')}.`, "ERR_CLAIM_TYPE", "payload", "exp"],
-  ["nbf null", `${HEADER}.${seg('{"nbf":null}')}.`, "ERR_CLAIM_TYPE", "payload", "nbf"],
-  ["iat object", `${HEADER}.${seg('{"iat":{}}')}.`, "ERR_CLAIM_TYPE", "payload", "iat"],
-];
-
 test("every error code, with its part and claim, from every function", async () => {
   await tk.default();
   const fns = [tk.decodeJwt, tk.decodeHeader, tk.expiresAt, tk.isExpired, tk.secondsUntilExpiry];
@@ -103,28 +74,6 @@ test("every error code, with its part and claim, from every function", async () 
   const codes = new Set(ERROR_CASES.map((c) => c[2]));
   assert.equal(codes.size, 7, "all seven decoding codes are exercised");
 });
-
-/** Hundreds of malformed tokens built around distinctive, random-looking segments. */
-async function malformedTokens() {
-  const out = [];
-  for (let i = 0; i < 60; i++) {
-    const t = await sign({ ...typicalPayload(i), secret: `s3cr3t-${i}-${Math.random().toString(36).slice(2)}` });
-    const [h, p, s] = t.split(".");
-    out.push(
-      `${h}.${p}`,
-      `${h}.${p}.${s}.x.y`,
-      `${h}+.${p}.${s}`,
-      `${h}.${p.slice(0, -3)}*.${s}`,
-      `${h}.${p.slice(0, 1 + (i % (p.length - 1)))}.${s}`,
-      `${h}.${b64(Buffer.from(p, "base64url").toString().slice(0, -1))}.${s}`,
-      `${h}.${b64(`[${Buffer.from(p, "base64url").toString()}]`)}.${s}`,
-      `${h}.${b64(Buffer.from(p, "base64url").toString().replace(/"exp":\d+/, '"exp":"never"'))}.${s}`,
-      `${b64("not json " + h)}.${p}.${s}`,
-      `${h}.${Buffer.concat([Buffer.from(p, "base64url"), Buffer.from([0xff])]).toString("base64url")}.${s}`,
-    );
-  }
-  return out;
-}
 
 test("no message, code or property of any error contains token text", async () => {
   await tk.default();
