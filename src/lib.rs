@@ -26,6 +26,11 @@ pub mod bindings;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 
+/// The module's allocator: small, and enough for what this library allocates.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: web::allocator::SizeClassAllocator = web::allocator::SizeClassAllocator::new();
+
 pub use claims::TimeClaims;
 pub use error::{KeeperError, Part, TimeClaim, TokenError};
 pub use jwt::{decode, time_claims, DecodedJwt, Decoder};

@@ -2,6 +2,7 @@
 //! listeners, messages between tabs, and the driver that runs the pure keeper on them.
 //! Each handle cleans up after itself on `Drop`, so disposing a keeper is dropping things.
 
+pub mod allocator;
 pub mod convert;
 pub mod driver;
 pub mod http;
