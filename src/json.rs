@@ -351,17 +351,19 @@ impl Scanner<'_> {
 fn plain_prefix_len(rest: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    // High bit set in each byte of `v` that is zero. A borrow can also mark a byte above a
+    // zero byte, never one below it, so the lowest mark is exact.
+    let zero_bytes = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
     let mut i = 0;
     while let Some(chunk) = rest.get(i..i + 8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let w = u64::from_le_bytes(word);
-        let special = has_zero_byte(w ^ (ONES * u64::from(b'"')))
-            | has_zero_byte(w ^ (ONES * u64::from(b'\\')))
+        let special = zero_bytes(w ^ (ONES * u64::from(b'"')))
+            | zero_bytes(w ^ (ONES * u64::from(b'\\')))
             | (w.wrapping_sub(ONES * 0x20) & !w & HIGHS);
         if special != 0 {
-            break;
+            return i + (special.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
