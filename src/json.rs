@@ -55,7 +55,7 @@ pub fn scan_members(text: &[u8], visitor: &mut dyn MemberVisitor) -> Result<(), 
     let mut scanner = Scanner {
         s: text,
         i: 0,
-        stack: Vec::new(),
+        open: Nesting::default(),
         wanted: false,
         visitor,
     };
@@ -127,14 +127,75 @@ pub fn scan_object(text: &[u8]) -> Result<TimeClaims, JsonFault> {
 struct Scanner<'a> {
     s: &'a [u8],
     i: usize,
-    /// Open containers: `b'{'` or `b'['`.
-    stack: Vec<u8>,
+    /// The containers open around the current position.
+    open: Nesting,
     /// Whether the visitor wants the value about to be read (top-level members only).
     wanted: bool,
     visitor: &'a mut dyn MemberVisitor,
 }
 
 type Step = Result<(), ()>;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Container {
+    Object,
+    Array,
+}
+
+/// The open containers, innermost last. The first 64 levels are bits of a word, deeper ones
+/// (legal, but no token has them) go to a `Vec`: scanning a token allocates nothing.
+#[derive(Default)]
+struct Nesting {
+    /// Bit `k` is set when level `k` (from 0) is an object.
+    shallow: u64,
+    depth: usize,
+    deep: Vec<Container>,
+}
+
+impl Nesting {
+    const SHALLOW: usize = 64;
+
+    #[inline]
+    fn push(&mut self, container: Container) {
+        if self.depth < Self::SHALLOW {
+            let bit = 1u64 << self.depth;
+            if container == Container::Object {
+                self.shallow |= bit;
+            } else {
+                self.shallow &= !bit;
+            }
+        } else {
+            self.deep.push(container);
+        }
+        self.depth += 1;
+    }
+
+    #[inline]
+    fn pop(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        if self.depth >= Self::SHALLOW {
+            self.deep.pop();
+        }
+    }
+
+    #[inline]
+    fn innermost(&self) -> Option<Container> {
+        match self.depth {
+            0 => None,
+            d if d <= Self::SHALLOW => Some(if self.shallow >> (d - 1) & 1 == 1 {
+                Container::Object
+            } else {
+                Container::Array
+            }),
+            _ => self.deep.last().copied(),
+        }
+    }
+
+    #[inline]
+    fn depth(&self) -> usize {
+        self.depth
+    }
+}
 
 impl Scanner<'_> {
     #[inline]
@@ -175,7 +236,7 @@ impl Scanner<'_> {
                     if self.peek() == Some(b'}') {
                         self.i += 1;
                     } else {
-                        self.stack.push(b'{');
+                        self.open.push(Container::Object);
                         self.member_key()?;
                         continue 'value;
                     }
@@ -186,7 +247,7 @@ impl Scanner<'_> {
                     if self.peek() == Some(b']') {
                         self.i += 1;
                     } else {
-                        self.stack.push(b'[');
+                        self.open.push(Container::Array);
                         continue 'value;
                     }
                 }
@@ -214,7 +275,7 @@ impl Scanner<'_> {
             // After a complete value: close containers or move to the next element.
             loop {
                 self.skip_ws();
-                match self.stack.last() {
+                match self.open.innermost() {
                     None => {
                         return if self.i == self.s.len() {
                             Ok(())
@@ -222,7 +283,7 @@ impl Scanner<'_> {
                             Err(())
                         }
                     }
-                    Some(b'{') => match self.peek() {
+                    Some(Container::Object) => match self.peek() {
                         Some(b',') => {
                             self.i += 1;
                             self.skip_ws();
@@ -231,18 +292,18 @@ impl Scanner<'_> {
                         }
                         Some(b'}') => {
                             self.i += 1;
-                            self.stack.pop();
+                            self.open.pop();
                         }
                         _ => return Err(()),
                     },
-                    Some(_) => match self.peek() {
+                    Some(Container::Array) => match self.peek() {
                         Some(b',') => {
                             self.i += 1;
                             continue 'value;
                         }
                         Some(b']') => {
                             self.i += 1;
-                            self.stack.pop();
+                            self.open.pop();
                         }
                         _ => return Err(()),
                     },
@@ -258,7 +319,7 @@ impl Scanner<'_> {
         }
         let start = self.i + 1;
         let escaped = self.string()?;
-        if self.stack.len() == 1 {
+        if self.open.depth() == 1 {
             let raw = &self.s[start..self.i - 1];
             self.wanted = self.visitor.key(raw, escaped);
         }
@@ -677,5 +738,34 @@ mod tests {
         assert_eq!(ok(&deep), TimeClaims::default());
         let unclosed = format!("{{\"a\":{}", "[".repeat(200_000));
         assert_eq!(fault(&unclosed), JsonFault::Syntax);
+    }
+
+    #[test]
+    fn objects_and_arrays_close_in_order_at_every_depth() {
+        // Around 64 levels the scanner moves from its bit word to its Vec and back.
+        for depth in [1usize, 2, 63, 64, 65, 66, 130] {
+            let (mut open, mut close) = (String::new(), String::new());
+            for level in 0..depth {
+                if level % 3 == 1 {
+                    open.push('[');
+                    close.insert(0, ']');
+                } else {
+                    open.push_str("{\"k\":");
+                    close.insert(0, '}');
+                }
+            }
+            let good = format!("{{\"a\":{open}1{close},\"exp\":5}}");
+            assert_eq!(ok(&good).exp, Some(5.0), "depth {depth}");
+            // Swap the innermost closer for the other kind: refused at any depth.
+            let inner = close.chars().next().unwrap();
+            let wrong = if inner == ']' { '}' } else { ']' };
+            let bad = format!("{{\"a\":{open}1{wrong}{},\"exp\":5}}", &close[1..]);
+            assert_eq!(fault(&bad), JsonFault::Syntax, "depth {depth}");
+            // And the outermost one, with everything inside correct.
+            let outer = close.chars().last().unwrap();
+            let wrong = if outer == ']' { '}' } else { ']' };
+            let bad = format!("{{\"a\":{open}1{}{wrong}}}", &close[..close.len() - 1]);
+            assert_eq!(fault(&bad), JsonFault::Syntax, "depth {depth}");
+        }
     }
 }

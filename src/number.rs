@@ -23,19 +23,17 @@ fn fast_path(text: &[u8]) -> Option<f64> {
         _ => (false, text),
     };
     let mut mantissa: u64 = 0;
+    let mut digits = 0u32;
     let mut exp10: i32 = 0;
     let mut i = 0;
     let mut in_fraction = false;
     while i < rest.len() {
         match rest[i] {
             d @ b'0'..=b'9' => {
-                mantissa = mantissa.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-                if mantissa > MAX_EXACT {
-                    return None;
-                }
-                if in_fraction {
-                    exp10 -= 1;
-                }
+                // 19 digits cannot overflow a u64; the range is checked once, after the loop.
+                mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+                digits += 1;
+                exp10 -= i32::from(in_fraction);
             }
             b'.' => in_fraction = true,
             b'e' | b'E' => {
@@ -51,6 +49,9 @@ fn fast_path(text: &[u8]) -> Option<f64> {
             _ => return None,
         }
         i += 1;
+    }
+    if digits > 19 || mantissa > MAX_EXACT {
+        return None;
     }
     let m = mantissa as f64;
     let value = match exp10 {
