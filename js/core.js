@@ -10,7 +10,7 @@ import * as wasm from "../pkg/tokenkeeper.js";
 /** Every failure of the package, with a stable `code`. Never carries token text. */
 export class TokenError extends Error {
   constructor(code, message, details) {
-    super(message);
+    super(message, details && details.cause !== undefined ? { cause: details.cause } : undefined);
     this.code = code;
     if (details && details.part !== undefined) this.part = details.part;
     if (details && details.claim !== undefined) this.claim = details.claim;
@@ -23,6 +23,7 @@ let memory = null;
 let heap = new Uint8Array(0);
 let inputPtr = 0;
 let inputCapacity = 0;
+let inputView = new Uint8Array(0); // heap[inputPtr .. inputPtr + inputCapacity], kept between calls
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder();
 
@@ -54,6 +55,7 @@ export function initSync(module) {
 }
 
 export const wasmInit = wasm.default;
+export const wasmInitSync = wasm.initSync;
 
 function currentHeap() {
   // Growing wasm memory detaches the old buffer (length 0): take a fresh view then.
@@ -86,7 +88,14 @@ function reserveInput(capacity) {
   if (capacity > inputCapacity) {
     inputPtr = wasm.inputBuffer(capacity);
     inputCapacity = capacity;
+    inputView = new Uint8Array(0);
   }
+}
+
+/** The input buffer as a view, made anew only when the buffer moved or memory grew. */
+function inputTarget() {
+  if (inputView.byteLength === 0) inputView = currentHeap().subarray(inputPtr, inputPtr + inputCapacity);
+  return inputView;
 }
 
 /** Decodes `token` inside wasm; afterwards the wasm getters describe it. Throws TokenError.
@@ -100,8 +109,7 @@ function load(token, forParsing) {
   const capacity = token.length * 3;
   reserveInput(capacity);
   if (NATIVE_BASE64 && loadDecodedNatively(token, forParsing)) return;
-  const target = currentHeap().subarray(inputPtr, inputPtr + capacity);
-  const { written } = encoder.encodeInto(token, target);
+  const { written } = encoder.encodeInto(token, inputTarget());
   const status = forParsing ? wasm.decodeInputForParsing(written) : wasm.decodeInput(written);
   if (status !== 0) throw errorFromStatus(status);
 }
@@ -150,10 +158,9 @@ function loadDecodedNatively(token, forParsing) {
   const firstDot = token.indexOf(".");
   const secondDot = token.indexOf(".", firstDot + 1);
   if (firstDot <= 0 || secondDot < 0 || token.indexOf(".", secondDot + 1) >= 0) return false;
-  const heap = currentHeap();
-  const end = inputPtr + inputCapacity;
-  const payload = writeDecoded(heap.subarray(inputPtr, end), token.slice(firstDot + 1, secondDot));
+  const payload = writeDecoded(inputTarget(), token.slice(firstDot + 1, secondDot));
   if (payload < 0) return false;
+  const heap = currentHeap();
   const headerAt = inputPtr + payload;
   const header = writeText(heap, headerAt, token, 0, firstDot);
   const signature = writeText(heap, headerAt + header, token, secondDot + 1, token.length);

@@ -3,7 +3,9 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as jose from "jose";
-import { importPackage } from "../support/package.mjs";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { INSTALLED, SCRATCH, importPackage } from "../support/package.mjs";
 import { corpus, sign } from "../support/tokens.mjs";
 import { ERROR_CASES, malformedTokens } from "../support/decode-cases.mjs";
 
@@ -18,6 +20,35 @@ test("calling before init() throws ERR_NOT_INITIALIZED, then init() is idempoten
   await Promise.all([tk.default(), tk.default()]);
   await tk.default();
   assert.equal(typeof globalThis.window, "undefined", "importing and initialising must not need window");
+});
+
+test("in Node, init() takes the default file, bytes, a compiled module or a Response, without loading fetch", async () => {
+  const token = await sign({ sub: "fresh-process", exp: 2_000_000_000 });
+  const wasmPath = `${INSTALLED}pkg/tokenkeeper_bg.wasm`;
+  const inputs = {
+    default: "undefined",
+    bytes: `await readFile(${JSON.stringify(wasmPath)})`,
+    module: `new WebAssembly.Module(await readFile(${JSON.stringify(wasmPath)}))`,
+    response: `new Response(await readFile(${JSON.stringify(wasmPath)}), { headers: { "content-type": "application/wasm" } })`,
+  };
+  for (const [name, input] of Object.entries(inputs)) {
+    // Each in a fresh process: the module is loaded once per process. The first lookup of the
+    // global Request loads Node's whole fetch implementation (~40 ms), so init() must not
+    // make it unless it was given a Response.
+    const script = `
+      import { readFile } from "node:fs/promises";
+      const source = ${input};
+      let requestLookups = 0;
+      const { Request } = globalThis;
+      Object.defineProperty(globalThis, "Request", { configurable: true, get() { requestLookups++; return Request; } });
+      const tk = await import("tokenkeeper");
+      await tk.default(source);
+      console.log(JSON.stringify({ sub: tk.decodeJwt(${JSON.stringify(token)}).sub, requestLookups }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { cwd: SCRATCH });
+    const result = JSON.parse(stdout);
+    assert.equal(result.sub, "fresh-process", name);
+    if (name !== "response") assert.equal(result.requestLookups, 0, `${name}: init() looked up Request`);
+  }
 });
 
 test("decoding agrees with jose on a generated corpus", async () => {
