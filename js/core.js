@@ -105,6 +105,8 @@ function load(token, forParsing) {
   if (typeof token !== "string") {
     throw new TokenError("ERR_TOKEN_MALFORMED", "the token must be a string");
   }
+  // Refused before anything is allocated: wasm memory, once grown, stays grown.
+  if (token.length > MAX_TOKEN_LENGTH) throw errorFromStatus(TOO_LONG);
   // encodeInto writes at most 3 bytes per UTF-16 unit.
   const capacity = token.length * 3;
   reserveInput(capacity);
@@ -172,6 +174,8 @@ function loadDecodedNatively(token, forParsing) {
 }
 
 // Wire codes of errors found on this side (see TokenError::to_wire in src/error.rs).
+const TOO_LONG = -0x8;
+const MAX_TOKEN_LENGTH = 1 << 20; // MAX_TOKEN_LEN in src/jwt.rs (bytes there, characters here)
 const PAYLOAD_JSON = -0x25;
 const PAYLOAD_NOT_OBJECT = -0x26;
 const CLAIM_TYPE = { exp: -0x127, nbf: -0x227, iat: -0x327 };

@@ -55,6 +55,9 @@ impl TimeClaim {
 pub enum TokenError {
     /// Not a compact JWS: wrong number of segments, an empty header or payload, not a string.
     Malformed,
+    /// Longer than [`crate::jwt::MAX_TOKEN_LEN`]: no issuer makes such tokens, and decoding
+    /// one would keep that much wasm memory for good. Reported as `ERR_TOKEN_MALFORMED`.
+    TooLong,
     /// A five-segment compact JWE: encrypted tokens cannot be read client-side.
     Encrypted,
     /// A segment is not base64url (bad character, impossible length, non-canonical bits).
@@ -73,7 +76,7 @@ impl TokenError {
     /// The stable code, as seen by JavaScript in `err.code`.
     pub fn code(&self) -> &'static str {
         match self {
-            TokenError::Malformed => "ERR_TOKEN_MALFORMED",
+            TokenError::Malformed | TokenError::TooLong => "ERR_TOKEN_MALFORMED",
             TokenError::Encrypted => "ERR_TOKEN_ENCRYPTED",
             TokenError::Base64(_) => "ERR_TOKEN_BASE64",
             TokenError::Utf8(_) => "ERR_TOKEN_UTF8",
@@ -91,7 +94,7 @@ impl TokenError {
             | TokenError::Json(p)
             | TokenError::NotObject(p) => Some(p),
             TokenError::ClaimType(_) => Some(Part::Payload),
-            TokenError::Malformed | TokenError::Encrypted => None,
+            TokenError::Malformed | TokenError::TooLong | TokenError::Encrypted => None,
         }
     }
 
@@ -114,6 +117,7 @@ impl TokenError {
             TokenError::Json(_) => 5,
             TokenError::NotObject(_) => 6,
             TokenError::ClaimType(_) => 7,
+            TokenError::TooLong => 8,
         };
         let part = match self.part() {
             None => 0,
@@ -152,6 +156,7 @@ impl TokenError {
             5 => TokenError::Json(part),
             6 => TokenError::NotObject(part),
             7 => TokenError::ClaimType(claim),
+            8 => TokenError::TooLong,
             _ => return None,
         })
     }
@@ -166,6 +171,7 @@ impl TokenError {
             TokenError::Malformed => {
                 "not a compact JWS: expected three dot-separated segments with a non-empty header and payload"
             }
+            TokenError::TooLong => "the token is longer than 1 MiB, which no JWT is",
             TokenError::Encrypted => {
                 "the token is an encrypted JWE (five segments) and cannot be decoded"
             }
@@ -200,7 +206,11 @@ mod tests {
     #[test]
     fn wire_form_round_trips_for_every_variant() {
         let parts = [Part::Header, Part::Payload, Part::Signature];
-        let mut all = vec![TokenError::Malformed, TokenError::Encrypted];
+        let mut all = vec![
+            TokenError::Malformed,
+            TokenError::TooLong,
+            TokenError::Encrypted,
+        ];
         for p in parts {
             all.extend([
                 TokenError::Base64(p),

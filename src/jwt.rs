@@ -17,6 +17,10 @@ const BASE64URL: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
+/// The longest token decoded, in bytes (1 MiB). Real tokens stay far below it (they travel in
+/// HTTP headers, where 8–16 KB is the usual limit).
+pub const MAX_TOKEN_LEN: usize = 1 << 20;
+
 /// The three segments of a compact JWS, still encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Segments<'a> {
@@ -30,6 +34,9 @@ pub struct Segments<'a> {
 
 /// Splits a compact serialization into its segments.
 pub fn split(token: &[u8]) -> Result<Segments<'_>, TokenError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(TokenError::TooLong);
+    }
     let mut dots = [0usize; 2];
     let mut count = 0usize;
     for (i, &b) in token.iter().enumerate() {
@@ -125,7 +132,11 @@ impl Decoder {
         payload: &[u8],
         signature: &[u8],
     ) -> Result<(), TokenError> {
-        // The same structure checks as `split`, in the same order.
+        // The same structure checks as `split`, in the same order (the decoded payload is
+        // shorter than its text, so the length check errs on the side of decoding).
+        if header.len() + payload.len() + signature.len() + 2 > MAX_TOKEN_LEN {
+            return Err(TokenError::TooLong);
+        }
         match signature.iter().filter(|&&b| b == b'.').count() {
             0 => {}
             2 => return Err(TokenError::Encrypted),
@@ -286,6 +297,20 @@ mod tests {
             decode(&format!("{h}.e31.")),
             Err(TokenError::Base64(Part::Payload))
         );
+    }
+
+    #[test]
+    fn tokens_over_one_mib_are_refused_and_just_under_it_decode() {
+        let filler = "x".repeat(MAX_TOKEN_LEN - 200);
+        let near = token(
+            HEADER,
+            &format!(r#"{{"pad":"{}"}}"#, &filler[..filler.len() * 3 / 4]),
+        );
+        assert!(near.len() <= MAX_TOKEN_LEN);
+        assert!(decode(&near).is_ok());
+        let over = format!("{near}{}", "A".repeat(MAX_TOKEN_LEN + 1 - near.len()));
+        assert_eq!(decode(&over), Err(TokenError::TooLong));
+        assert_eq!(TokenError::TooLong.code(), "ERR_TOKEN_MALFORMED");
     }
 
     #[test]

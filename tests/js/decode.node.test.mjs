@@ -51,6 +51,16 @@ test("in Node, init() takes the default file, bytes, a compiled module or a Resp
   }
 });
 
+test("a token over 1 MiB is refused with ERR_TOKEN_MALFORMED; one just under it decodes", async () => {
+  await tk.default();
+  const near = await sign({ sub: "big", pad: "x".repeat(((1 << 20) * 3) / 4 - 400) });
+  assert.ok(near.length <= 1 << 20);
+  assert.equal(tk.decodeJwt(near).sub, "big");
+  for (const over of [`${near}${"A".repeat((1 << 20) + 1 - near.length)}`, "a.b.c".repeat(1 << 20)]) {
+    assert.throws(() => tk.expiresAt(over), (e) => e.code === "ERR_TOKEN_MALFORMED" && /1 MiB/.test(e.message));
+  }
+});
+
 test("decoding agrees with jose on a generated corpus", async () => {
   await tk.default();
   const tokens = await corpus();

@@ -69,6 +69,9 @@ export async function base64EdgeTokens() {
     out.push(`${h}.${p}.${signature}`);
   }
   for (const header of [`${h}é`, `${h} `, `${h}=`, h.slice(0, -1), `é${h}`, "", "e30"]) out.push(`${header}.${p}.${s}`);
+  // Around the 1 MiB limit: a valid token just under it, and one character over.
+  const near = await sign({ sub: "edge", pad: "x".repeat(((1 << 20) * 3) / 4 - 400) });
+  out.push(near, `${near}A`.padEnd((1 << 20) + 1, "A"));
   out.push(`${h}.${p}`, `${h}..${s}`, `${h}.${p}.${s}.x`, `${h}.${p}.${s}.x.y`, `.${p}.${s}`, "..", "...", "....");
   return out;
 }
