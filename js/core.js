@@ -24,6 +24,7 @@ let heap = new Uint8Array(0);
 let inputPtr = 0;
 let inputCapacity = 0;
 let inputView = new Uint8Array(0); // heap[inputPtr .. inputPtr + inputCapacity], kept between calls
+let inputNodeBuffer = null; // the same bytes as a Node Buffer, where the Buffer path is used
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder();
 
@@ -94,7 +95,10 @@ function reserveInput(capacity) {
 
 /** The input buffer as a view, made anew only when the buffer moved or memory grew. */
 function inputTarget() {
-  if (inputView.byteLength === 0) inputView = currentHeap().subarray(inputPtr, inputPtr + inputCapacity);
+  if (inputView.byteLength === 0) {
+    inputView = currentHeap().subarray(inputPtr, inputPtr + inputCapacity);
+    if (NODE_BUFFER) inputNodeBuffer = globalThis.Buffer.from(inputView.buffer, inputView.byteOffset, inputView.byteLength);
+  }
   return inputView;
 }
 
@@ -110,39 +114,60 @@ function load(token, forParsing) {
   // encodeInto writes at most 3 bytes per UTF-16 unit.
   const capacity = token.length * 3;
   reserveInput(capacity);
-  if (NATIVE_BASE64 && loadDecodedNatively(token, forParsing)) return;
+  if (writePayload !== null && token.length >= NATIVE_MIN_LENGTH && loadDecodedNatively(token, forParsing)) return;
   const { written } = encoder.encodeInto(token, inputTarget());
   const status = forParsing ? wasm.decodeInputForParsing(written) : wasm.decodeInput(written);
   if (status !== 0) throw errorFromStatus(status);
 }
 
-// Where the platform decodes base64 itself (Chromium, Firefox and Safari have
-// Uint8Array.prototype.setFromBase64), the payload goes into wasm memory already decoded:
+// Where the platform decodes base64 itself, the payload goes into wasm memory already decoded:
 // no copy of its text into wasm (Blink's TextEncoder.encodeInto is slow on long strings) and
 // no base64 loop in wasm for it. The short header and signature go in as text, copied by a
-// plain loop: a native call (setFromBase64 or encodeInto) costs more than that for a few
-// dozen characters. Only a clean native decode is taken; anything else goes the whole way
-// through wasm, which names the error as it always does.
+// plain loop: a native call costs more than that for a few dozen characters. Only a clean
+// native decode is taken; anything else goes the whole way through wasm, which names the
+// error as it always does.
+//
+// Browsers (Chromium, Firefox, Safari) have Uint8Array.prototype.setFromBase64, strict enough
+// with the checks below. Node has Buffer's base64url codec instead, which is lenient, so its
+// decode is taken only when re-encoding the bytes gives back the segment exactly (then the
+// segment was canonical unpadded base64url); two native calls pay off on long tokens only.
 const NATIVE_BASE64 = typeof Uint8Array.prototype.setFromBase64 === "function";
+const NODE_BUFFER = !NATIVE_BASE64 && typeof globalThis.Buffer?.from === "function";
+const writePayload = NATIVE_BASE64 ? writeDecoded : NODE_BUFFER ? writeDecodedWithBuffer : null;
+const NATIVE_MIN_LENGTH = NATIVE_BASE64 ? 0 : 1024; // below it, Node is faster all in wasm
 const STRICT_BASE64URL = { alphabet: "base64url", lastChunkHandling: "strict" };
 const PADDING_FOR_LENGTH_MOD_4 = ["", null, "==", "="];
 
-/** Decodes a non-empty unpadded base64url segment into `target`; returns the bytes written,
- *  or -1 when the segment is anything else or does not fit. */
-function writeDecoded(target, segment) {
+/** Decodes a non-empty unpadded base64url segment into the input buffer; returns the bytes
+ *  written, or -1 when the segment is anything else or does not fit. */
+function writeDecoded(segment) {
   const length = segment.length;
   const padding = PADDING_FOR_LENGTH_MOD_4[length & 3];
   // Padded segments are valid but rare: the wasm decoder judges them by its own rules.
   if (length === 0 || padding === null || segment.charCodeAt(length - 1) === 61 /* = */) return -1;
   let written;
   try {
-    ({ written } = target.setFromBase64(padding === "" ? segment : segment + padding, STRICT_BASE64URL));
+    ({ written } = inputTarget().setFromBase64(padding === "" ? segment : segment + padding, STRICT_BASE64URL));
   } catch {
     return -1;
   }
   // setFromBase64 skips ASCII whitespace, which a token must not hold: a segment with any
   // decodes to fewer bytes than its length promises.
   return written === (length * 3) >> 2 ? written : -1;
+}
+
+/** `writeDecoded` with Node's Buffer: decode, then re-encode and compare. */
+function writeDecodedWithBuffer(segment) {
+  const length = segment.length;
+  if (length === 0 || (length & 3) === 1) return -1;
+  inputTarget();
+  try {
+    const written = inputNodeBuffer.write(segment, "base64url");
+    const canonical = written === (length * 3) >> 2 && inputNodeBuffer.toString("base64url", 0, written) === segment;
+    return canonical ? written : -1;
+  } catch {
+    return -1;
+  }
 }
 
 /** Copies `text[from..to)` to `heap[at..]`, one byte per character. Anything but ASCII
@@ -160,7 +185,7 @@ function loadDecodedNatively(token, forParsing) {
   const firstDot = token.indexOf(".");
   const secondDot = token.indexOf(".", firstDot + 1);
   if (firstDot <= 0 || secondDot < 0 || token.indexOf(".", secondDot + 1) >= 0) return false;
-  const payload = writeDecoded(inputTarget(), token.slice(firstDot + 1, secondDot));
+  const payload = writePayload(token.slice(firstDot + 1, secondDot));
   if (payload < 0) return false;
   const heap = currentHeap();
   const headerAt = inputPtr + payload;

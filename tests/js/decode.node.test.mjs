@@ -7,7 +7,8 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { INSTALLED, SCRATCH, importPackage } from "../support/package.mjs";
 import { corpus, sign } from "../support/tokens.mjs";
-import { ERROR_CASES, malformedTokens } from "../support/decode-cases.mjs";
+import { ERROR_CASES, base64EdgeTokens, malformedTokens } from "../support/decode-cases.mjs";
+import { outcomes, wasmOnlyOutcomes } from "../support/reference-decoder.mjs";
 
 let tk;
 before(async () => {
@@ -59,6 +60,29 @@ test("a token over 1 MiB is refused with ERR_TOKEN_MALFORMED; one just under it 
   for (const over of [`${near}${"A".repeat((1 << 20) + 1 - near.length)}`, "a.b.c".repeat(1 << 20)]) {
     assert.throws(() => tk.expiresAt(over), (e) => e.code === "ERR_TOKEN_MALFORMED" && /1 MiB/.test(e.message));
   }
+});
+
+// Tokens of 1 KB and more have their payload decoded by Buffer's base64url codec (js/core.js);
+// the reference is the wasm decoder alone. Both must agree on every input.
+test("in Node, long tokens decoded with Buffer's base64url give the wasm decoder's answers", async () => {
+  await tk.default();
+  const inputs = [...(await corpus()), ...(await base64EdgeTokens()), ...(await malformedTokens()).slice(0, 150)];
+  const reference = await wasmOnlyOutcomes(inputs);
+  const { write } = Buffer.prototype;
+  let bufferDecodes = 0;
+  Buffer.prototype.write = function (string, encoding, ...rest) {
+    if (encoding === "base64url") bufferDecodes++;
+    return write.call(this, string, encoding, ...rest);
+  };
+  let results;
+  try {
+    results = outcomes(tk, inputs);
+  } finally {
+    Buffer.prototype.write = write;
+  }
+  const long = inputs.filter((t) => t.length >= 1024).length;
+  assert.ok(long >= 50 && bufferDecodes >= long, `the Buffer path ran (${bufferDecodes} decodes, ${long} long inputs)`);
+  inputs.forEach((t, i) => assert.deepStrictEqual(results[i], reference[i], `input ${i}: ${JSON.stringify(t).slice(0, 80)}`));
 });
 
 test("decoding agrees with jose on a generated corpus", async () => {

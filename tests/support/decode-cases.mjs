@@ -53,25 +53,32 @@ export async function malformedTokens() {
 }
 
 /** Tokens at the edges of base64url, where a native decoder's rules and ours could differ:
- *  whitespace, padding, non-canonical trailing bits, impossible lengths, non-ASCII, dots. */
+ *  whitespace, padding, non-canonical trailing bits, impossible lengths, non-ASCII, dots.
+ *  Each around a short token and around a long one (Node's native path starts at 1 KB). */
 export async function base64EdgeTokens() {
-  const t = await sign({ sub: "edge", exp: 1_900_000_000 });
-  const [h, p, s] = t.split(".");
-  const payloads = [
-    p, `${p}=`, `${p}==`, `${p}===`, `${p} `, ` ${p}`, `${p}\t`, `${p}\n`, `${p}\r\n`, `${p}\f`,
-    `${p.slice(0, 4)} ${p.slice(4)}`, `${p.slice(0, 4)}    ${p.slice(4)}`, `${p.slice(0, 8)}\n${p.slice(8, -2)}`,
-    `${p.slice(0, -1)}`, `${p.slice(0, -2)}`, `${p.slice(0, -3)}`, `${p}A`, `${p}AA`, `${p}AAA`, `${p}AAAA`,
-    `${p.slice(0, 4)}=${p.slice(4)}`, `${p.slice(0, 4)}==${p.slice(4)}`, `${p}+`, `${p}/`, `${p.replace(/_/g, "/")}`,
-    `${p}é`, `${p}\ud800`, `${p}😀`, "e30", "e30=", "e31", "e32", "e33", "eyJ9", "YQ", "YQ=", "YQ==", "YR", "YR==",
-  ];
-  const out = payloads.map((payload) => `${h}.${payload}.${s}`);
-  for (const signature of ["", "a", "ab", "abc", "abcd", "AQ", "AR", "AQ==", "a b", "é", "\u0000", "ab.cd", "a.b.c", s + "="]) {
-    out.push(`${h}.${p}.${signature}`);
+  const out = [];
+  const short = await sign({ sub: "edge", exp: 1_900_000_000 });
+  const long = await sign({ sub: "edge", exp: 1_900_000_000, roles: Array.from({ length: 120 }, (_, k) => `role-${k}`) });
+  for (const t of [short, long]) {
+    const [h, p, s] = t.split(".");
+    const payloads = [
+      p, `${p}=`, `${p}==`, `${p}===`, `${p} `, ` ${p}`, `${p}\t`, `${p}\n`, `${p}\r\n`, `${p}\f`,
+      `${p.slice(0, 4)} ${p.slice(4)}`, `${p.slice(0, 4)}    ${p.slice(4)}`, `${p.slice(0, 8)}\n${p.slice(8, -2)}`,
+      `${p.slice(0, -1)}`, `${p.slice(0, -2)}`, `${p.slice(0, -3)}`, `${p}A`, `${p}AA`, `${p}AAA`, `${p}AAAA`,
+      `${p.slice(0, 4)}=${p.slice(4)}`, `${p.slice(0, 4)}==${p.slice(4)}`, `${p}+`, `${p}/`, `${p.replace(/_/g, "/")}`,
+      `${p.replace(/-/g, "+")}`, `${p}é`, `${p}\ud800`, `${p}😀`, `${p.slice(0, 10)}\u0000${p.slice(10)}`,
+      `${p}${"e30".padStart(4, "A")}`, `${p}e31`, `${p}YR`,
+    ];
+    for (const payload of payloads) out.push(`${h}.${payload}.${s}`);
+    for (const signature of ["", "a", "ab", "abc", "abcd", "AQ", "AR", "AQ==", "a b", "é", "\u0000", "ab.cd", "a.b.c", s + "="]) {
+      out.push(`${h}.${p}.${signature}`);
+    }
+    for (const header of [`${h}é`, `${h} `, `${h}=`, h.slice(0, -1), `é${h}`, "", "e30"]) out.push(`${header}.${p}.${s}`);
+    out.push(`${h}.${p}`, `${h}..${s}`, `${h}.${p}.${s}.x`, `${h}.${p}.${s}.x.y`, `.${p}.${s}`);
   }
-  for (const header of [`${h}é`, `${h} `, `${h}=`, h.slice(0, -1), `é${h}`, "", "e30"]) out.push(`${header}.${p}.${s}`);
+  for (const p of ["e30", "e30=", "e31", "e32", "e33", "eyJ9", "YQ", "YQ=", "YQ==", "YR", "YR=="]) out.push(`e30.${p}.`);
   // Around the 1 MiB limit: a valid token just under it, and one character over.
   const near = await sign({ sub: "edge", pad: "x".repeat(((1 << 20) * 3) / 4 - 400) });
-  out.push(near, `${near}A`.padEnd((1 << 20) + 1, "A"));
-  out.push(`${h}.${p}`, `${h}..${s}`, `${h}.${p}.${s}.x`, `${h}.${p}.${s}.x.y`, `.${p}.${s}`, "..", "...", "....");
+  out.push(near, `${near}A`.padEnd((1 << 20) + 1, "A"), "..", "...", "....");
   return out;
 }
