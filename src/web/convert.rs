@@ -2,10 +2,11 @@
 //! Read field by field rather than through serde: serde's error messages would bring float
 //! formatting into the module (tens of KB) for errors whose text is never shown.
 
-use js_sys::{Object, Reflect};
-use wasm_bindgen::JsValue;
+use js_sys::{JsString, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::KeeperError;
+use crate::jwt::MAX_TOKEN_LEN;
 use crate::keeper::TokenSet;
 
 /// A field present with the wrong type (or a getter that threw).
@@ -28,6 +29,15 @@ pub fn field<T>(
 
 const TOKENS_SHAPE: &str =
     "tokens must be { accessToken: string, refreshToken?: string, idToken?: string, expiresIn?: number }";
+const TOKEN_TOO_LONG: &str = "tokens longer than 1 MiB are refused";
+const TOKEN_FIELDS: [&str; 6] = [
+    "accessToken",
+    "access_token",
+    "refreshToken",
+    "refresh_token",
+    "idToken",
+    "id_token",
+];
 
 /// Reads a token set; the snake_case names of a raw OAuth 2.0 token response work too.
 pub fn tokens_from(tokens: &JsValue) -> Result<TokenSet, KeeperError> {
@@ -44,6 +54,15 @@ pub fn tokens_from(tokens: &JsValue) -> Result<TokenSet, KeeperError> {
     }
     if !tokens.is_object() {
         return Err(KeeperError::InvalidArgument(TOKENS_SHAPE));
+    }
+    // Measured before anything is copied into wasm memory, which would grow for good.
+    for name in TOKEN_FIELDS {
+        let value = Reflect::get(tokens, &JsValue::from_str(name)).unwrap_or_default();
+        if let Some(text) = value.dyn_ref::<JsString>() {
+            if text.length() as usize > MAX_TOKEN_LEN {
+                return Err(KeeperError::InvalidArgument(TOKEN_TOO_LONG));
+            }
+        }
     }
     Ok(TokenSet {
         access_token: either(tokens, "accessToken", "access_token", JsValue::as_string)?

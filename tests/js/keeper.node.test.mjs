@@ -47,6 +47,20 @@ test("raw OAuth token responses (snake_case) are accepted; opaque tokens use exp
   keeper.dispose();
 });
 
+test("setTokens refuses tokens over 1 MiB and keeps the tokens it had", async () => {
+  await tk.default();
+  const keeper = new tk.TokenKeeper({ storage: "memory", now: () => 1_000_000 });
+  keeper.setTokens({ accessToken: "opaque-access", refreshToken: "r", expiresIn: 300 });
+  const huge = "x".repeat((1 << 20) + 1);
+  for (const tokens of [{ accessToken: huge }, { accessToken: "a", refreshToken: huge }, { access_token: "a", id_token: huge }]) {
+    assert.throws(() => keeper.setTokens(tokens), (e) => e.code === "ERR_INVALID_ARGUMENT" && /1 MiB/.test(e.message));
+  }
+  assert.equal(keeper.accessToken, "opaque-access");
+  keeper.setTokens({ accessToken: "y".repeat(1 << 20) }); // exactly 1 MiB is still taken
+  assert.equal(keeper.accessToken.length, 1 << 20);
+  keeper.dispose();
+});
+
 test("a keeper with pending timers does not keep a Node process alive", async () => {
   const script = `
     import init, { TokenKeeper } from "tokenkeeper";
