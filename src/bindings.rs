@@ -5,8 +5,8 @@
 //! [`input_buffer`] with `TextEncoder.encodeInto`, calls [`decode_input`], and reads the
 //! decoded JSON straight out of wasm memory. That avoids wasm-bindgen's per-character string
 //! copy, which would otherwise cost more than the decoding itself. Where the platform decodes
-//! base64 natively, the facade writes the decoded segments instead and calls
-//! [`check_decoded_input`]: every check after base64url still happens here.
+//! base64 natively, the facade writes the decoded payload (and the header and signature as
+//! text) instead and calls [`decode_with_payload`]: every other check still happens here.
 
 use std::cell::RefCell;
 
