@@ -75,6 +75,14 @@ impl Server {
     }
 }
 
+/// A token set with only an access token, issued at T0 and expiring at `exp_s`.
+fn access_only(exp_s: f64) -> TokenSet {
+    TokenSet {
+        access_token: jwt(T0 / 1000.0, exp_s, 1),
+        ..TokenSet::default()
+    }
+}
+
 fn config(refresh_before_s: f64) -> KeeperConfig {
     KeeperConfig {
         can_refresh: true,
@@ -97,6 +105,12 @@ impl Tab {
                 now,
             ),
         }
+    }
+
+    /// Signs in (remembered) with a fresh session from `server`.
+    fn sign_in(&mut self, server: &Rc<RefCell<Server>>, now: f64) {
+        let tokens = server.borrow_mut().login(now);
+        self.keeper.set_tokens(tokens, true, now).unwrap();
     }
 
     /// What the browser glue does with StartRefresh: (lock) → adopt if newer → spend.
@@ -151,9 +165,7 @@ fn a_5s_token_with_a_2s_margin_is_refreshed_every_3s_and_never_handed_out_expire
     let server = Server::new(5.0, 0.0);
     let local = Rc::new(MemoryStore::new());
     let mut tab = Tab::new(config(2.0), &local, T0);
-    tab.keeper
-        .set_tokens(server.borrow_mut().login(T0), true, T0)
-        .unwrap();
+    tab.sign_in(&server, T0);
     let mut now = T0;
     while now < T0 + 30_000.0 {
         now += 50.0;
@@ -178,10 +190,7 @@ fn three_tabs_share_one_refresh_per_lifetime_and_never_reuse_a_refresh_token() {
     let server = Server::new(5.0, 0.0);
     let local = Rc::new(MemoryStore::new());
     let mut tabs: Vec<Tab> = (0..3).map(|_| Tab::new(config(2.0), &local, T0)).collect();
-    tabs[0]
-        .keeper
-        .set_tokens(server.borrow_mut().login(T0), true, T0)
-        .unwrap();
+    tabs[0].sign_in(&server, T0);
     for t in &mut tabs[1..] {
         t.keeper.on_shared_storage_changed(T0);
     }
@@ -219,9 +228,7 @@ fn a_waiting_tab_adopts_the_result_instead_of_spending_the_refresh_token() {
     let local = Rc::new(MemoryStore::new());
     let mut a = Tab::new(config(60.0), &local, T0);
     let mut b = Tab::new(config(60.0), &local, T0);
-    a.keeper
-        .set_tokens(server.borrow_mut().login(T0), true, T0)
-        .unwrap();
+    a.sign_in(&server, T0);
     b.keeper.on_shared_storage_changed(T0);
     // Both decide to refresh (forced) at once; B's ticket was taken before A refreshed.
     assert_eq!(b.keeper.request_refresh(), Ok(true));
@@ -243,9 +250,7 @@ fn retries_back_off_then_give_up_keeping_the_tokens() {
     let server = Server::new(60.0, 0.0);
     let local = Rc::new(MemoryStore::new());
     let mut tab = Tab::new(config(10.0), &local, T0);
-    tab.keeper
-        .set_tokens(server.borrow_mut().login(T0), true, T0)
-        .unwrap();
+    tab.sign_in(&server, T0);
     let held = tab.keeper.access_token().unwrap().to_owned();
     tab.keeper.request_refresh().unwrap();
     let mut delays = Vec::new();
@@ -290,9 +295,7 @@ fn retry_after_is_honoured() {
     let local = Rc::new(MemoryStore::new());
     let mut tab = Tab::new(config(10.0), &local, T0);
     let server = Server::new(60.0, 0.0);
-    tab.keeper
-        .set_tokens(server.borrow_mut().login(T0), true, T0)
-        .unwrap();
+    tab.sign_in(&server, T0);
     tab.keeper.request_refresh().unwrap();
     let step = tab.keeper.refresh_failed(
         RefreshFailure::Retry {
@@ -309,9 +312,7 @@ fn invalid_grant_clears_everywhere_unless_another_tab_has_newer_tokens() {
     let server = Server::new(300.0, 0.0);
     let local = Rc::new(MemoryStore::new());
     let mut a = Tab::new(config(60.0), &local, T0);
-    a.keeper
-        .set_tokens(server.borrow_mut().login(T0), true, T0)
-        .unwrap();
+    a.sign_in(&server, T0);
     a.keeper.take_outputs();
     a.keeper.request_refresh().unwrap();
     a.keeper.refresh_failed(RefreshFailure::InvalidGrant, 1, T0);
@@ -328,9 +329,7 @@ fn skewed_clocks_neither_loop_nor_sign_out_early() {
         let server = Server::new(5.0, offset_ms);
         let local = Rc::new(MemoryStore::new());
         let mut tab = Tab::new(config(2.0), &local, T0);
-        tab.keeper
-            .set_tokens(server.borrow_mut().login(T0), true, T0)
-            .unwrap();
+        tab.sign_in(&server, T0);
         let mut now = T0;
         let mut cleared = false;
         while now < T0 + 30_000.0 {
@@ -360,9 +359,7 @@ fn a_client_behind_the_issuer_learns_the_skew_from_a_future_iat() {
     let server = Server::new(3600.0, 600_000.0); // issuer 10 min ahead
     let local = Rc::new(MemoryStore::new());
     let mut tab = Tab::new(config(60.0), &local, T0);
-    tab.keeper
-        .set_tokens(server.borrow_mut().login(T0), true, T0)
-        .unwrap();
+    tab.sign_in(&server, T0);
     let exp = tab.keeper.expires_at().unwrap();
     // Due 60 s before exp in issuer time, which is 10 min earlier on this clock.
     let due = tab.keeper.next_wakeup().unwrap();
@@ -442,16 +439,7 @@ fn absent_and_fractional_exp() {
         T0,
     );
     let exp = T0 / 1000.0 + 3600.25;
-    tab.keeper
-        .set_tokens(
-            TokenSet {
-                access_token: jwt(T0 / 1000.0, exp, 1),
-                ..TokenSet::default()
-            },
-            false,
-            T0,
-        )
-        .unwrap();
+    tab.keeper.set_tokens(access_only(exp), false, T0).unwrap();
     let due = tab.keeper.next_wakeup().unwrap();
     assert!(
         due <= (exp - 60.0) * 1000.0 && due >= (exp - 65.0) * 1000.0,
@@ -474,16 +462,7 @@ fn jitter_stays_within_its_bounds_over_many_tokens() {
             &local,
             T0,
         );
-        tab.keeper
-            .set_tokens(
-                TokenSet {
-                    access_token: jwt(T0 / 1000.0, exp, 1),
-                    ..TokenSet::default()
-                },
-                false,
-                T0,
-            )
-            .unwrap();
+        tab.keeper.set_tokens(access_only(exp), false, T0).unwrap();
         let due = tab.keeper.next_wakeup().unwrap();
         let early_ms = (exp - 60.0) * 1000.0 - due;
         assert!((0.0..=5_000.0).contains(&early_ms), "{early_ms}");

@@ -53,6 +53,13 @@ impl Browser {
     }
 }
 
+fn idle_after_a_minute() -> KeeperConfig {
+    KeeperConfig {
+        idle_timeout_ms: Some(60_000.0),
+        ..KeeperConfig::default()
+    }
+}
+
 fn cleared_reasons(outputs: &[Output]) -> Vec<ClearReason> {
     outputs
         .iter()
@@ -400,10 +407,7 @@ fn a_40_day_token_schedules_without_firing() {
 
 #[test]
 fn idle_timeout_counts_from_the_last_activity_in_any_tab() {
-    let config = KeeperConfig {
-        idle_timeout_ms: Some(60_000.0),
-        ..KeeperConfig::default()
-    };
+    let config = idle_after_a_minute();
     let browser = Browser::new();
     let mut k = browser.tab(config.clone(), Rc::new(MemoryStore::new()), T0);
     k.set_tokens(tokens(T0 / 1000.0 + 86_400.0), true, T0)
@@ -424,10 +428,7 @@ fn idle_timeout_counts_from_the_last_activity_in_any_tab() {
 
 #[test]
 fn an_idle_session_is_not_restored_alive_after_a_restart() {
-    let config = KeeperConfig {
-        idle_timeout_ms: Some(60_000.0),
-        ..KeeperConfig::default()
-    };
+    let config = idle_after_a_minute();
     let browser = Browser::new();
     let mut k = browser.tab(config.clone(), Rc::new(MemoryStore::new()), T0);
     k.set_tokens(tokens(T0 / 1000.0 + 86_400.0), true, T0)
