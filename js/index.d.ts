@@ -139,6 +139,8 @@ export type StorageKind = "session" | "local" | "memory";
 
 export interface KeeperEventMap {
   changed: { origin: "set" | "restore" | "other-tab" | "refresh"; claims: JwtPayload | undefined; expiresAt: number | undefined; storageKind: StorageKind };
+  /** A refresh started in this tab (scheduled or on demand). */
+  refreshing: { expiresAt: number | undefined };
   refreshed: { expiresAt: number | undefined };
   expired: { expiresAt: number | undefined };
   error: { code: TokenErrorCode | (string & {}); message: string };

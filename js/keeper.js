@@ -4,7 +4,7 @@
 import * as wasm from "../pkg/tokenkeeper.js";
 import { TokenError, decodeJwt, isInitialized, notInitialized, invalidArgument } from "./core.js";
 
-const EVENTS = new Set(["changed", "refreshed", "expired", "error", "cleared"]);
+const EVENTS = new Set(["changed", "refreshing", "refreshed", "expired", "error", "cleared"]);
 const PLAIN_OPTIONS = [
   "namespace",
   "storage",
@@ -200,6 +200,7 @@ export class TokenKeeper {
         detail = { origin: a, claims: this.claims, expiresAt: this.expiresAt, storageKind: this.storageKind };
         break;
       case "expired":
+      case "refreshing":
       case "refreshed":
         detail = { expiresAt: this.expiresAt };
         break;

@@ -267,7 +267,7 @@ fn deliver(
             }
             Output::StartRefresh => {
                 spawn_local(refresh_under_lock(state.clone()));
-                continue;
+                ("refreshing", JsValue::UNDEFINED, JsValue::UNDEFINED)
             }
         };
         // A listener that throws is the facade's to report; it must not stop the others.
