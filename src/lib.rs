@@ -20,6 +20,7 @@ pub mod oauth;
 pub mod record;
 pub mod schedule;
 pub mod store;
+pub mod url;
 
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
