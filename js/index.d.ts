@@ -1,106 +1,11 @@
-// Types of the public API. See README.md and ../shared/API.md for the behaviour.
+// Types of the `tokenkeeper` entry. See README.md for the behaviour. They compile with or
+// without the DOM lib (see decode-types.d.ts).
+import type { JwtPayload, PlatformInstance, TokenErrorCode } from "./decode-types.js";
 
-/** Registered JWT claims (RFC 7519 §4.1), plus whatever else the issuer put in. */
-export interface JwtPayload {
-  iss?: string;
-  sub?: string;
-  aud?: string | string[];
-  /** Expiration time, seconds since the epoch (fractions allowed). */
-  exp?: number;
-  /** Not before, seconds since the epoch. */
-  nbf?: number;
-  /** Issued at, seconds since the epoch. */
-  iat?: number;
-  jti?: string;
-  [claim: string]: unknown;
-}
+export * from "./decode-types.js";
+export { default } from "./decode-types.js";
 
-/** Registered JOSE header parameters, plus any others. */
-export interface JwtHeader {
-  alg?: string;
-  typ?: string;
-  kid?: string;
-  cty?: string;
-  [parameter: string]: unknown;
-}
-
-/** Stable error codes. Decoding codes first, then those of init and arguments. */
-export type TokenErrorCode =
-  | "ERR_TOKEN_MALFORMED"
-  | "ERR_TOKEN_ENCRYPTED"
-  | "ERR_TOKEN_BASE64"
-  | "ERR_TOKEN_UTF8"
-  | "ERR_TOKEN_JSON"
-  | "ERR_TOKEN_NOT_OBJECT"
-  | "ERR_CLAIM_TYPE"
-  | "ERR_NOT_INITIALIZED"
-  | "ERR_INIT_FAILED"
-  | "ERR_INVALID_ARGUMENT"
-  | "ERR_NO_TOKEN"
-  | "ERR_TOKEN_EXPIRED"
-  | "ERR_DISPOSED"
-  | "ERR_BUSY"
-  | "ERR_STORAGE_UNAVAILABLE"
-  | "ERR_STORAGE_BLOCKED"
-  | "ERR_STORAGE_QUOTA"
-  | "ERR_STORAGE_FAILED"
-  | "ERR_RECORD_CORRUPT"
-  | "ERR_RECORD_FOREIGN"
-  | "ERR_RECORD_VERSION"
-  | "ERR_REFRESH_UNAVAILABLE"
-  | "ERR_REFRESH_FAILED"
-  | "ERR_REFRESH_REJECTED"
-  | "ERR_INVALID_GRANT";
-
-/** Every failure of the package. No message, code or property ever contains token text. */
-export class TokenError extends Error {
-  readonly name: "TokenError";
-  readonly code: TokenErrorCode | (string & {});
-  /** Which segment failed, for base64/UTF-8/JSON/object/claim errors. */
-  readonly part?: "header" | "payload" | "signature";
-  /** The claim with the wrong type, for ERR_CLAIM_TYPE. */
-  readonly claim?: "exp" | "nbf" | "iat";
-}
-
-/** What `init()` accepts to find the wasm module instead of the default location. */
-export type InitInput =
-  | string
-  | URL
-  | Request
-  | Response
-  | BufferSource
-  | WebAssembly.Module
-  | Promise<Response | BufferSource | WebAssembly.Module>;
-
-/** Loads the wasm module once; idempotent. Resolves in browsers, bundlers and Node. */
-export default function init(input?: InitInput): Promise<void>;
-
-/** Loads the wasm module synchronously from its bytes or a compiled module. */
-export function initSync(module: BufferSource | WebAssembly.Module): void;
-
-/** The payload as a plain object. Does not verify the signature. Throws TokenError. */
-export function decodeJwt<T = JwtPayload>(token: string): T;
-
-/** The protected header as a plain object. Throws TokenError. */
-export function decodeHeader<T = JwtHeader>(token: string): T;
-
-/** The `exp` claim (seconds since the epoch), or undefined when absent. Throws TokenError. */
-export function expiresAt(token: string): number | undefined;
-
-export interface ExpiryOptions {
-  /** Seconds of tolerance added to `exp`. Default 0. */
-  leewaySeconds?: number;
-  /** The current time in epoch milliseconds (or a Date). Default `Date.now()`. */
-  now?: number | Date;
-}
-
-/** `now/1000 >= exp + leewaySeconds`; false when there is no `exp`. Throws TokenError. */
-export function isExpired(token: string, opts?: ExpiryOptions): boolean;
-
-/** `exp - now/1000` (negative once expired), undefined without `exp`. Throws TokenError. */
-export function secondsUntilExpiry(token: string, opts?: { now?: number | Date }): number | undefined;
-
-/** Tokens as an OAuth 2.0 token response gives them (snake_case names are accepted too). */
+/** Tokens as the app hands them over (camelCase). */
 export interface TokenSet {
   /** A JWT, or an opaque token when `expiresIn` is given. */
   accessToken: string;
@@ -108,6 +13,28 @@ export interface TokenSet {
   idToken?: string;
   /** Seconds from receipt, as in an OAuth 2.0 token response. */
   expiresIn?: number;
+  /** "Bearer" (default) or "DPoP", as the server's `token_type` says. */
+  tokenType?: string;
+}
+
+/** A raw OAuth 2.0 token response (RFC 6749 §5.1), as a token endpoint returns it. */
+export interface TokenResponse {
+  access_token: string;
+  refresh_token?: string;
+  id_token?: string;
+  expires_in?: number | string;
+  token_type?: string;
+  scope?: string;
+  [member: string]: unknown;
+}
+
+/** What the app's `refresh` callback receives: the tokens held, expiresIn as seconds left. */
+export interface CurrentTokens {
+  accessToken: string;
+  refreshToken?: string;
+  idToken?: string;
+  expiresIn?: number;
+  tokenType: "Bearer" | "DPoP";
 }
 
 export interface KeeperOptions {
@@ -115,21 +42,39 @@ export interface KeeperOptions {
   namespace?: string;
   /** Where tokens go without remember-me; default "session". */
   storage?: "session" | "local" | "memory";
-  /** Your own refresh call. */
-  refresh?: (current: TokenSet) => Promise<TokenSet>;
-  /** The built-in RFC 6749 §6 refresh grant. */
-  oauth?: { tokenEndpoint: string; clientId: string; scope?: string; extraParams?: Record<string, string> };
-  /** Refresh this long before expiry; default 60 (shrinks for short-lived tokens). */
+  /** Your own refresh call (it must send `current.refreshToken`); throw `{ error: "invalid_grant" }` or `{ status: 400 }` to sign out. */
+  refresh?: (current: CurrentTokens) => Promise<TokenSet | TokenResponse>;
+  /** The built-in RFC 6749 §6 refresh grant, and RFC 7009 revocation on clear(). */
+  oauth?: {
+    tokenEndpoint: string;
+    clientId: string;
+    scope?: string;
+    extraParams?: Record<string, string>;
+    revocationEndpoint?: string;
+  };
+  /** With a custom `refresh`: how clear() revokes (best effort). */
+  revoke?: (tokens: { refreshToken?: string; accessToken?: string }) => Promise<void> | void;
+  /** Refresh this long before expiry, 0-86400; default 60 (shrinks for short-lived tokens). */
   refreshBeforeSeconds?: number;
-  /** getAccessToken never hands out a token with less left; default 5. */
+  /** getAccessToken never hands out a token with less left, 0-3600; default 5. */
   minValiditySeconds?: number;
   retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Tabs share one refresh and one sign-out; default true. */
   crossTab?: boolean;
   /** Sign out after this long without touch()/getAccessToken()/fetch() in any tab. */
   idleTimeoutSeconds?: number;
+  /** The `idle-warning` event comes this long before an idle sign-out; default 60 (or half the idle timeout). */
+  idleWarningSeconds?: number;
   /** Sign out this long after the first setTokens. */
   maxSessionSeconds?: number;
+  /** Where keeper.fetch may send a token: origins or URL prefixes ending in "/"; https:, or http: on loopback. Default: the page's origin; none in Node. */
+  allowedOrigins?: string[];
+  /** Each token-endpoint and revocation request is aborted after this long; default 10000. */
+  requestTimeoutMs?: number;
+  /** The longest wait for another tab's refresh; default 15000. */
+  lockTimeoutMs?: number;
+  /** Sender-constrained tokens (RFC 9449) with a non-extractable key; default false. */
+  dpop?: boolean;
   /** Injectable clock (epoch ms), for tests. */
   now?: () => number;
 }
@@ -143,30 +88,49 @@ export interface KeeperEventMap {
   refreshing: { expiresAt: number | undefined };
   refreshed: { expiresAt: number | undefined };
   expired: { expiresAt: number | undefined };
-  error: { code: TokenErrorCode | (string & {}); message: string };
+  error: { code: TokenErrorCode; message: string; retryAfterSeconds?: number };
   cleared: { reason: ClearReason };
+  /** An idle sign-out comes in `secondsLeft` unless there is activity (in any tab). */
+  "idle-warning": { secondsLeft: number };
 }
 export type KeeperEvent = keyof KeeperEventMap;
 
+/** What refresh() resolves to: never the refresh token. */
+export interface RefreshResult {
+  accessToken: string;
+  idToken?: string;
+  /** Epoch seconds (issuer time). */
+  expiresAt?: number;
+  tokenType: "Bearer" | "DPoP";
+}
+
+/** The platform's fetch signature, where the project's libs declare one. */
+type PlatformFetch = typeof globalThis extends { fetch: infer F } ? F : (input: string | PlatformInstance<"URL">, init?: object) => Promise<unknown>;
+
 export class TokenKeeper {
+  /** Throws ERR_INVALID_ARGUMENT (naming the option) for an unknown option or a bad value. */
   constructor(options?: KeeperOptions);
-  /** Stores new tokens; `remember: true` keeps them in localStorage across browser restarts. */
-  setTokens(tokens: TokenSet, opts?: { remember?: boolean }): void;
+  /** Stores new tokens (camelCase or a raw token response); `remember: true` keeps them in localStorage. */
+  setTokens(tokens: TokenSet | TokenResponse, opts?: { remember?: boolean }): void;
   /**
    * The access token: at once while fresh, after one shared refresh when within the margin or
    * expired. Never an expired token: rejects with TokenError (ERR_NO_TOKEN, ERR_REFRESH_FAILED, ...).
    */
   getAccessToken(): Promise<string>;
-  /** Refreshes now (joining a refresh under way, or adopting another tab's); the new tokens. */
-  refresh(): Promise<TokenSet>;
-  /** fetch() with a Bearer token; on a 401, one refresh and one retry when the body is replayable. */
-  fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
-  /** Removes the tokens from every storage and, with crossTab, from every tab. */
-  clear(): void;
+  /** Refreshes now (joining a refresh under way, or adopting another tab's). */
+  refresh(): Promise<RefreshResult>;
+  /** fetch() with the token, only to `allowedOrigins` (else ERR_FETCH_NOT_ALLOWED); on a 401, one refresh and one retry. */
+  fetch: PlatformFetch;
+  /** Signs out everywhere; then, in this tab, revokes at the server unless `{ revoke: false }`. */
+  clear(opts?: { revoke?: boolean }): void;
   /** Records user activity for idleTimeoutSeconds, in every tab. */
   touch(): void;
   /** Subscribes; returns the unsubscribe function. */
   on<E extends KeeperEvent>(event: E, listener: (detail: KeeperEventMap[E]) => void): () => void;
+  /** A DPoP proof (RFC 9449) for the app's own request, e.g. its authorization-code exchange. Needs `dpop: true`. */
+  dpopProof(method: string, url: string, opts?: { nonce?: string; accessToken?: string }): Promise<string>;
+  /** The RFC 7638 thumbprint of the DPoP key, base64url (for `dpop_jkt`). Needs `dpop: true`. */
+  dpopThumbprint(): Promise<string>;
   /** Stops every timer and listener. */
   dispose(): void;
   readonly accessToken: string | undefined;
@@ -175,4 +139,6 @@ export class TokenKeeper {
   readonly expiresAt: number | undefined;
   /** What is really in use. */
   readonly storageKind: StorageKind;
+  /** "Bearer" or "DPoP" while signed in. */
+  readonly tokenType: "Bearer" | "DPoP" | undefined;
 }

@@ -1,145 +1,421 @@
-// TokenKeeper: the JavaScript face of the Rust keeper (src/keeper.rs, src/web/driver.rs).
-// This side owns what is JavaScript by nature: listeners and their unsubscribe functions,
-// event details, TokenError objects, and the option values that are functions.
-import * as wasm from "../pkg/tokenkeeper.js";
-import { TokenError, decodeJwt, isInitialized, notInitialized, invalidArgument } from "./core.js";
+// @ts-check
+// TokenKeeper: the JavaScript face of the Rust keeper (src/keeper/, src/refresh.rs). The Rust
+// side decides everything and answers with outputs — events, tab messages, refresh steps,
+// settlements — which this side carries out with the platform: timers, listeners, Web Locks,
+// fetch, BroadcastChannel, WebCrypto, IndexedDB. It owns what is JavaScript by nature:
+// listeners and their unsubscribe functions, promises, and the option values that are
+// functions.
+import { KeeperHandle, decoding } from "./full.js";
+import { TokenError, errorFromReply, invalidArgument, keeperError, notInitialized } from "./errors.js";
+import { optionsJson, tokenSetFields } from "./runtime/token-fields.js";
+import { listenToPage, pageOrigin, resolveUrl } from "./runtime/page.js";
+import { WakeTimer } from "./runtime/timer.js";
+import { TabChannel } from "./runtime/tabs.js";
+import { StepRunner } from "./runtime/steps.js";
+import { DpopKey } from "./runtime/dpop-key.js";
+import { postRevocation } from "./runtime/http.js";
 
-const EVENTS = new Set(["changed", "refreshing", "refreshed", "expired", "error", "cleared"]);
-const PLAIN_OPTIONS = [
-  "namespace",
-  "storage",
-  "crossTab",
-  "idleTimeoutSeconds",
-  "maxSessionSeconds",
-  "minValiditySeconds",
-  "refreshBeforeSeconds",
-  "oauth",
-  "retry",
-];
-
-function makeError(code, message, part, claim) {
-  return new TokenError(code, message, { part, claim });
-}
+const EVENTS = new Set(["changed", "refreshing", "refreshed", "expired", "error", "cleared", "idle-warning"]);
 
 /** Reports a listener's exception without stopping the other listeners. */
-function reportListenerError(error) {
-  if (typeof globalThis.reportError === "function") globalThis.reportError(error);
-  else queueMicrotask(() => { throw error; });
+function reportListenerError(/** @type {unknown} */ error) {
+  const report = /** @type {any} */ (globalThis).reportError;
+  if (typeof report === "function") report(error);
+  else
+    queueMicrotask(() => {
+      throw error;
+    });
 }
 
 /** Whether a request's body can be sent a second time (a stream cannot). */
-function replayable(input, init) {
-  const body = init && "body" in init ? init.body : input instanceof Request ? input.body : null;
+function replayable(/** @type {unknown} */ input, /** @type {RequestInit | undefined} */ init) {
+  const isRequest = typeof Request === "function" && input instanceof Request;
+  const body = init && "body" in init ? init.body : isRequest ? /** @type {Request} */ (input).body : null;
   if (body == null) return true;
   if (typeof ReadableStream !== "undefined" && body instanceof ReadableStream) {
     // A Request's own body is a stream too, but Request#clone() replays it.
-    return !(init && "body" in init) && input instanceof Request;
+    return !(init && "body" in init) && isRequest;
   }
   return true;
 }
 
-export class TokenKeeper {
-  #handle;
-  #listeners = new Map();
-  #claimsOf = { token: undefined, claims: undefined };
-  #cached = { version: -1, token: undefined };
-  #fast = null;
-  #now = Date.now;
+/** A random seed for the keeper's jitter and DPoP proof ids. */
+function seed() {
+  const words = new Uint32Array(2);
+  globalThis.crypto?.getRandomValues?.(words);
+  // 53 bits: what a JS number carries exactly; Math.random adds spread where crypto is missing.
+  return ((words[0] & 0x1fffff) * 2 ** 32 + words[1]) ^ Math.floor(Math.random() * 2 ** 31);
+}
 
+/** @typedef {{ kind: "access" | "refresh", resolve: (v: any) => void, reject: (e: unknown) => void }} Waiter */
+
+export class TokenKeeper {
+  /** @type {KeeperHandle | null} */
+  #handle = null;
+  /** @type {Map<string, Set<(detail: any) => void>>} */
+  #listeners = new Map();
+  #claimsOf = { token: /** @type {string | undefined} */ (undefined), claims: /** @type {any} */ (undefined) };
+  #cached = { version: -1, token: /** @type {string | undefined} */ (undefined) };
+  /** @type {{ token: string, until: number } | null} */
+  #fast = null;
+  /** @type {() => number} */
+  #clock = Date.now;
+  /** @type {Waiter[]} */
+  #waiters = [];
+  /** @type {((tokens: object) => unknown) | undefined} */
+  #refreshCallback;
+  /** @type {((tokens: object) => unknown) | undefined} */
+  #revokeCallback;
+  #timer = new WakeTimer(() => this.#call("tick"));
+  /** @type {TabChannel | null} */
+  #tabs = null;
+  #stopListening = () => {};
+  /** @type {StepRunner} */
+  #steps;
+  /** @type {DpopKey | null} */
+  #dpop = null;
+  /** DPoP key work in order: a revocation's proof is signed before sign-out deletes the key. */
+  #dpopQueue = Promise.resolve();
+  #requestTimeoutMs = 10000;
+  /** Outputs of starting up, held until the caller could subscribe (then null). */
+  /** @type {object[] | null} */
+  #startup = [];
+
+  /** @param {any} [options] */
   constructor(options) {
-    if (!isInitialized()) throw notInitialized();
+    if (!decoding.isInitialized()) throw notInitialized();
     if (options !== undefined && (options === null || typeof options !== "object")) {
       throw invalidArgument("options must be an object");
     }
+    let json;
+    try {
+      json = optionsJson(options);
+    } catch {
+      throw invalidArgument("options could not be read (a getter threw, a cycle, or a BigInt)");
+    }
     const opts = options ?? {};
-    if (opts.now !== undefined && typeof opts.now !== "function") {
-      throw invalidArgument("now must be a function returning epoch milliseconds");
+    const now = typeof opts.now === "function" ? opts.now : Date.now;
+    let handle;
+    try {
+      handle = new KeeperHandle(json, pageOrigin(), Date.now(), seed());
+    } catch (reply) {
+      throw typeof reply === "string" ? errorFromReply(reply) : reply;
     }
-    if (opts.refresh !== undefined && typeof opts.refresh !== "function") {
-      throw invalidArgument("refresh must be a function (current: TokenSet) => Promise<TokenSet>");
+    this.#handle = handle;
+    this.#clock = now;
+    this.#refreshCallback = opts.refresh;
+    this.#revokeCallback = opts.revoke;
+    const config = this.#state();
+    this.#requestTimeoutMs = config.requestTimeoutMs;
+    if (config.dpop) this.#dpop = new DpopKey(config.namespace);
+    this.#steps = new StepRunner({
+      refresh: opts.refresh,
+      publicJwk: () => this.#publicJwk(),
+      proof: (input) => this.#sign(input),
+    });
+    const wake = () => void this.#call("wake");
+    if (config.crossTab) {
+      this.#tabs = new TabChannel(config.namespace, {
+        message: (message) => void this.#call("tabMessage", { message }),
+        secretFor: (spent) => this.#call("rotationSecret", { spent })?.r,
+        rotation: (spent, record) => void this.#call("rotation", { spent, record }),
+      });
+      this.#stopListening = listenToPage({
+        wake,
+        storage: (key) => {
+          if (key === null || key === config.storageKey) this.#call("storageChanged");
+        },
+      });
+    } else {
+      this.#stopListening = listenToPage({ wake });
     }
-    const plain = {};
-    for (const name of PLAIN_OPTIONS) if (opts[name] !== undefined) plain[name] = opts[name];
-    if (opts.now !== undefined) this.#now = opts.now;
-    this.#handle = new wasm.KeeperHandle(plain, (type, a, b) => this.#dispatch(type, a, b), makeError, opts.now, opts.refresh);
     // Start-up events (restored tokens, storage faults) arrive after the caller subscribed.
-    queueMicrotask(() => this.#handle?.flush());
+    queueMicrotask(() => {
+      const held = this.#startup ?? [];
+      this.#startup = null;
+      for (const output of held) this.#carryOut(output);
+      this.#call("tick");
+    });
+  }
+
+  /** The injected clock, or Date.now; a clock that fails or answers nonsense is ignored. */
+  #now() {
+    try {
+      const t = this.#clock();
+      return typeof t === "number" && Number.isFinite(t) ? t : Date.now();
+    } catch {
+      return Date.now();
+    }
+  }
+
+  /** The live handle; after dispose() every use is ERR_DISPOSED. */
+  #live() {
+    if (this.#handle === null) throw keeperError("ERR_DISPOSED");
+    return this.#handle;
+  }
+
+  /**
+   * One call into the keeper (src/calls.rs): carries out the outputs it queued, re-arms the
+   * timer, and returns the reply (`r`: result, `e`: error reply). After dispose(): nothing.
+   * @returns {{ r?: any, e?: any } | undefined}
+   */
+  #call(/** @type {string} */ op, /** @type {object} */ args = {}) {
+    const handle = this.#handle;
+    if (handle === null) return undefined;
+    const now = this.#now();
+    const reply = JSON.parse(handle.call(JSON.stringify({ op, now, ...args })));
+    if (reply.out) for (const output of reply.out) this.#carryOut(output);
+    if (this.#handle !== null) this.#timer.schedule(reply.wake ?? NaN, now);
+    return reply;
+  }
+
+  /** The keeper's state for the getters: the tokens held (never the refresh token). */
+  #state() {
+    return this.#call("state")?.r;
+  }
+
+  #carryOut(/** @type {any} */ o) {
+    if (this.#startup !== null) return void this.#startup.push(o);
+    switch (o.t) {
+      case "event":
+        return this.#emit(o);
+      case "post":
+        return this.#tabs?.post(JSON.stringify(o.message));
+      case "rotation":
+        return void this.#tabs?.postRotation(o.spent, o.secret, o.record);
+      case "start":
+        return void this.#drive(o.run);
+      case "interrupt":
+        return this.#steps.interrupt();
+      case "settle":
+        return this.#settle(o);
+      case "revoke":
+        return this.#revokeAtEndpoint(o.url, o.body, o.dpop);
+      case "revoke-callback": {
+        const revoke = this.#revokeCallback;
+        if (revoke) {
+          const tokens = { accessToken: o.accessToken, refreshToken: o.refreshToken };
+          Promise.resolve()
+            .then(() => revoke(tokens))
+            .catch(() => {});
+        }
+        return;
+      }
+      case "forget-dpop-key": {
+        const dpop = this.#dpop;
+        if (dpop) this.#dpopQueue = this.#dpopQueue.then(() => dpop.forget()).catch(() => {});
+        return;
+      }
+    }
+  }
+
+  /** Drives refresh run `run`: asks Rust for each step, carries it out, reports back. */
+  async #drive(/** @type {number} */ run) {
+    /** @type {object} */
+    let report = { r: "start" };
+    for (;;) {
+      const step = this.#call("advance", { run, report })?.r;
+      if (!step || step.step === "done") return;
+      try {
+        report = await this.#steps.run(step);
+      } catch {
+        report = { r: "unknown" }; // ends the run without spending anything more
+      }
+    }
+  }
+
+  /** Settles the waiting calls; `refresh()` callers wait on while retries go on. */
+  #settle(/** @type {any} */ o) {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) {
+      const outcome = w.kind === "access" ? o.access : o.refresh;
+      if (!outcome) this.#waiters.push(w);
+      else if (outcome.error) w.reject(errorFromReply(outcome.error));
+      else w.resolve(w.kind === "access" ? outcome.token : outcome.result);
+    }
+  }
+
+  #wait(/** @type {"access" | "refresh"} */ kind) {
+    return new Promise((resolve, reject) => this.#waiters.push({ kind, resolve, reject }));
   }
 
   /** Stores new tokens; `remember: true` keeps them in localStorage across restarts. */
-  setTokens(tokens, opts) {
-    if (tokens === null || typeof tokens !== "object") {
-      throw invalidArgument("tokens must be { accessToken: string, refreshToken?: string, idToken?: string, expiresIn?: number }");
-    }
-    this.#live().setTokens(tokens, Boolean(opts && opts.remember));
+  setTokens(/** @type {unknown} */ tokens, /** @type {any} */ opts) {
+    this.#live();
+    const fields = tokenSetFields(tokens);
+    const remember = Boolean(opts && opts.remember);
+    const refused = this.#call("setTokens", { tokens: fields, remember })?.e;
+    if (refused) throw errorFromReply(refused);
   }
 
   /**
    * The access token: at once while fresh; after one shared refresh when it is within the
    * refresh margin or expired. Never an expired token: rejects with a TokenError instead.
+   * @returns {Promise<string>}
    */
   getAccessToken() {
     // Hot path: while the keeper said the token stays fresh (and nothing changed since, which
     // any changed/cleared event would say), hand it out without entering wasm.
     const fast = this.#fast;
     if (fast !== null && this.#now() < fast.until) return Promise.resolve(fast.token);
-    // Warm path: a fresh token from a cache kept by version: no decode, no storage read, no
-    // string copy out of wasm.
-    if (this.#handle === null) return Promise.reject(new TokenError("ERR_DISPOSED", "this TokenKeeper was disposed"));
     const handle = this.#handle;
-    const version = handle.freshTokenVersion();
+    if (handle === null) return Promise.reject(keeperError("ERR_DISPOSED"));
+    // Warm path: a fresh token from a cache kept by version: no storage read, no string copy.
+    const version = handle.freshTokenVersion(this.#now());
     if (version >= 0) {
-      if (version !== this.#cached.version) this.#cached = { version, token: handle.accessToken };
-      const until = handle.freshUntil;
-      this.#fast = until === until ? { token: this.#cached.token, until } : null;
-      return Promise.resolve(this.#cached.token);
+      if (version !== this.#cached.version) this.#cached = { version, token: this.#state().accessToken };
+      const until = handle.freshUntil();
+      const token = /** @type {string} */ (this.#cached.token);
+      this.#fast = until === until ? { token, until } : null;
+      return Promise.resolve(token);
     }
     this.#fast = null;
-    return handle.getAccessToken();
-  }
-
-  /** Refreshes now (joining one under way); resolves to the new token set. */
-  refresh() {
-    if (this.#handle === null) return Promise.reject(new TokenError("ERR_DISPOSED", "this TokenKeeper was disposed"));
-    return this.#handle.refresh();
+    const reply = /** @type {any} */ (this.#call("access"));
+    if (reply.e) return Promise.reject(errorFromReply(reply.e));
+    if (reply.r.wait) return this.#wait("access");
+    return Promise.resolve(reply.r.token);
   }
 
   /**
-   * fetch() with `Authorization: Bearer <token>`. On a 401 it refreshes once and retries
-   * once, but only when the request body can be sent again (not a stream).
+   * Refreshes now (joining a refresh under way, or adopting another tab's); resolves to the
+   * new access token's details — never the refresh token.
    */
-  async fetch(input, init) {
-    const send = async (token) => {
-      const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
-      headers.set("authorization", `Bearer ${token}`);
-      const request = input instanceof Request ? input.clone() : input;
-      return globalThis.fetch(request, { ...init, headers });
-    };
-    const response = await send(await this.getAccessToken());
-    if (response.status !== 401 || !replayable(input, init)) return response;
-    const refreshed = await this.refresh();
-    return send(refreshed.accessToken);
+  refresh() {
+    if (this.#handle === null) return Promise.reject(keeperError("ERR_DISPOSED"));
+    const refused = this.#call("refresh")?.e;
+    return refused ? Promise.reject(errorFromReply(refused)) : this.#wait("refresh");
   }
 
-  /** Signs out: every storage, and with crossTab every tab of the origin. */
-  clear() {
-    this.#live().clear();
+  /**
+   * fetch() with the access token in `Authorization` (Bearer, or DPoP with a proof) — only for
+   * URLs inside `allowedOrigins`. On a 401 it refreshes once and retries once, only when the
+   * request carried the current token and its body can be sent again.
+   * @param {RequestInfo | URL} input
+   * @param {RequestInit} [init]
+   */
+  async fetch(input, init) {
+    this.#live();
+    // Resolved exactly as fetch resolves it, and that URL is the one fetched.
+    const href = resolveUrl(input);
+    if (href === null || !this.#call("mayFetch", { href })?.r) throw keeperError("ERR_FETCH_NOT_ALLOWED");
+    const isRequest = typeof Request === "function" && input instanceof Request;
+    const method = String(init?.method ?? (isRequest ? /** @type {Request} */ (input).method : "GET")).toUpperCase();
+    const canReplay = replayable(input, init);
+    let token = await this.getAccessToken();
+    let nonceRetried = false;
+    for (let round = 0; ; round++) {
+      this.#live();
+      const authorized = /** @type {any} */ (this.#call("authorize", { href, method, token }));
+      if (authorized.e) throw errorFromReply(authorized.e);
+      const granted = authorized.r;
+      const headers = new Headers(init?.headers ?? (isRequest ? /** @type {Request} */ (input).headers : undefined));
+      headers.set("authorization", granted.header);
+      if (granted.dpop) headers.set("dpop", await this.#sign(granted.dpop));
+      const request = isRequest ? /** @type {Request} */ (input).clone() : href;
+      const response = await globalThis.fetch(request, { ...init, headers });
+      const next = this.#call("afterResponse", {
+        href,
+        status: response.status,
+        version: granted.version,
+        wwwAuthenticate: response.headers.get("www-authenticate") ?? undefined,
+        dpopNonce: response.headers.get("dpop-nonce") ?? undefined,
+        replayable: canReplay,
+        nonceRetried,
+      })?.r;
+      if (next !== "nonce" && next !== "refresh") return response;
+      if (round >= 2) return response;
+      if (next === "nonce") {
+        nonceRetried = true;
+        continue;
+      }
+      token = (await this.refresh()).accessToken;
+    }
+  }
+
+  /**
+   * Signs out: every storage, every tab of the origin; then, in this tab and best effort,
+   * revokes the refresh token at the server (unless `{ revoke: false }`).
+   */
+  clear(/** @type {{ revoke?: boolean }} */ opts) {
+    this.#live();
+    const revoke = !(opts && opts.revoke === false);
+    this.#fast = null;
+    this.#call("clear", { revoke });
   }
 
   /** Records user activity (for idleTimeoutSeconds), shared with the other tabs. */
   touch() {
-    this.#live().touch();
+    this.#live();
+    this.#call("touch");
+  }
+
+  /** A DPoP proof for the app's own request (e.g. its authorization-code exchange). */
+  async dpopProof(/** @type {string} */ method, /** @type {string} */ url, /** @type {{ nonce?: string, accessToken?: string }} */ opts) {
+    this.#live();
+    if (!this.#dpop) throw invalidArgument("dpopProof needs the option dpop: true");
+    const href = resolveUrl(url);
+    if (href === null) throw invalidArgument("dpopProof needs an http(s) URL");
+    await this.#ensureDpopKey();
+    const reply = /** @type {any} */ (this.#call("dpopProofInput", { method: String(method).toUpperCase(), href, nonce: opts?.nonce, accessToken: opts?.accessToken }));
+    if (reply.e) throw errorFromReply(reply.e);
+    return this.#sign(reply.r);
+  }
+
+  /** The RFC 7638 thumbprint of the DPoP key (for `dpop_jkt`). */
+  async dpopThumbprint() {
+    this.#live();
+    if (!this.#dpop) throw invalidArgument("dpopThumbprint needs the option dpop: true");
+    await this.#ensureDpopKey();
+    return /** @type {string} */ (this.#state().dpopThumbprint);
+  }
+
+  async #ensureDpopKey() {
+    if (this.#state().dpopThumbprint !== undefined) return;
+    const jwk = await this.#publicJwk();
+    const refused = jwk ? this.#call("dpopKey", { jwk })?.e : true;
+    if (refused) throw keeperError("ERR_DPOP_UNAVAILABLE");
+  }
+
+  /** The DPoP key's public JWK as JSON (loading or creating the pair), null without one. */
+  async #publicJwk() {
+    const dpop = this.#dpop;
+    if (!dpop) return null;
+    await this.#dpopQueue;
+    return JSON.stringify(await dpop.publicJwk());
+  }
+
+  /** Signs a DPoP signing input and returns the compact proof. */
+  async #sign(/** @type {string} */ signingInput) {
+    const dpop = this.#dpop;
+    if (!dpop) throw keeperError("ERR_DPOP_UNAVAILABLE");
+    const signature = await dpop.sign(signingInput);
+    const proof = this.#handle?.dpopCompact(signingInput, signature);
+    if (!proof) throw keeperError("ERR_DPOP_UNAVAILABLE");
+    return proof;
+  }
+
+  #revokeAtEndpoint(/** @type {string} */ url, /** @type {string} */ body, /** @type {string | undefined} */ dpopInput) {
+    const timeoutMs = this.#requestTimeoutMs;
+    if (!dpopInput) return void postRevocation(url, body, undefined, timeoutMs);
+    // The proof is signed before sign-out deletes the key (the queue keeps that order).
+    this.#dpopQueue = this.#dpopQueue
+      .then(() => this.#sign(dpopInput))
+      .then(
+        (proof) => postRevocation(url, body, proof, timeoutMs),
+        () => postRevocation(url, body, undefined, timeoutMs),
+      );
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
-  on(event, listener) {
+  on(/** @type {string} */ event, /** @type {(detail: any) => void} */ listener) {
     if (!EVENTS.has(event)) throw invalidArgument(`unknown event; use one of ${[...EVENTS].join(", ")}`);
     if (typeof listener !== "function") throw invalidArgument("listener must be a function");
     let set = this.#listeners.get(event);
     if (!set) this.#listeners.set(event, (set = new Set()));
-    const entry = (detail) => listener(detail);
+    const entry = (/** @type {any} */ detail) => listener(detail);
     set.add(entry);
-    return () => set.delete(entry);
+    return () => void set.delete(entry);
   }
 
   /** Stops every timer and listener; the keeper can no longer be used. */
@@ -149,29 +425,29 @@ export class TokenKeeper {
     this.#handle = null;
     this.#fast = null;
     this.#listeners.clear();
-    handle.dispose(); // timers, listeners, the tab channel; pending calls reject
+    this.#timer.cancel();
+    this.#stopListening();
+    this.#tabs?.close();
+    this.#steps.stop();
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.reject(keeperError("ERR_DISPOSED"));
     // The Rust side's memory, now rather than at garbage collection; after the current call
     // returns, since dispose() may run inside one of the keeper's own event listeners.
     queueMicrotask(() => handle.free());
   }
 
-  /** The live handle; after dispose() every use is ERR_DISPOSED. */
-  #live() {
-    if (this.#handle === null) throw new TokenError("ERR_DISPOSED", "this TokenKeeper was disposed");
-    return this.#handle;
-  }
-
   get accessToken() {
-    return this.#handle?.accessToken;
+    return this.#handle ? this.#state().accessToken : undefined;
   }
 
   /** The access token's claims, when it is a JWT. */
   get claims() {
-    const token = this.#handle?.accessToken;
+    const token = this.accessToken;
     if (token !== this.#claimsOf.token) {
       let claims;
       try {
-        claims = token === undefined ? undefined : decodeJwt(token);
+        claims = token === undefined ? undefined : decoding.decodeJwt(token);
       } catch {
         claims = undefined; // an opaque access token
       }
@@ -182,36 +458,40 @@ export class TokenKeeper {
 
   /** When the access token expires, epoch seconds. */
   get expiresAt() {
-    return this.#handle?.expiresAt;
+    return this.#handle ? this.#state().expiresAt : undefined;
   }
 
   /** Where the tokens really are: "session", "local" or "memory". */
   get storageKind() {
-    return this.#handle?.storageKind ?? "memory";
+    return this.#handle ? this.#state().storageKind : "memory";
   }
 
-  #dispatch(type, a, b) {
+  /** "Bearer" or "DPoP" while signed in. */
+  get tokenType() {
+    return this.#handle ? this.#state().tokenType : undefined;
+  }
+
+  #emit(/** @type {any} */ o) {
+    const type = o.type;
     if (type === "changed" || type === "cleared" || type === "expired") this.#fast = null;
     const listeners = this.#listeners.get(type);
     if (!listeners || listeners.size === 0) return;
     let detail;
     switch (type) {
       case "changed":
-        detail = { origin: a, claims: this.claims, expiresAt: this.expiresAt, storageKind: this.storageKind };
-        break;
-      case "expired":
-      case "refreshing":
-      case "refreshed":
-        detail = { expiresAt: this.expiresAt };
+        detail = { origin: o.origin, claims: this.claims, expiresAt: this.expiresAt, storageKind: this.storageKind };
         break;
       case "cleared":
-        detail = { reason: a };
+        detail = { reason: o.reason };
         break;
       case "error":
-        detail = { code: a, message: b };
+        detail = o.retryAfterSeconds === undefined ? { code: o.code, message: o.message } : { code: o.code, message: o.message, retryAfterSeconds: o.retryAfterSeconds };
+        break;
+      case "idle-warning":
+        detail = { secondsLeft: o.secondsLeft };
         break;
       default:
-        detail = {};
+        detail = { expiresAt: this.expiresAt };
     }
     for (const listener of [...listeners]) {
       try {
@@ -222,3 +502,5 @@ export class TokenKeeper {
     }
   }
 }
+
+export { TokenError };

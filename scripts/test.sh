@@ -12,11 +12,12 @@ bash scripts/setup.sh --browser
 step "cargo fmt --check"
 cargo fmt --check
 
-step "cargo clippy --all-targets -- -D warnings (host and wasm32)"
+step "cargo clippy --all-targets -- -D warnings (host and wasm32; with and without the keeper)"
 cargo clippy --all-targets --quiet -- -D warnings
 cargo clippy --all-targets --target wasm32-unknown-unknown --quiet -- -D warnings
+cargo clippy --lib --no-default-features --target wasm32-unknown-unknown --quiet -- -D warnings
 
-step "host tests (cargo test)"
+step "host tests (cargo test), including the generated JS constants being current"
 cargo test --quiet
 
 step "wasm tests in Node and headless Chromium (wasm-bindgen-test-runner)"

@@ -268,6 +268,17 @@ pub enum KeeperError {
     RecordForeign,
     /// The stored record has a newer format version and was ignored (left as it is).
     RecordVersion,
+    /// `keeper.fetch` to a URL outside `allowedOrigins`: no token was sent.
+    FetchNotAllowed,
+    /// The token endpoint, or another tab's refresh, took longer than its timeout.
+    RefreshTimeout,
+    /// The token endpoint answered but its CORS headers do not allow this origin; not retried
+    /// automatically (each retry would present a refresh token the server may have rotated).
+    RefreshCors,
+    /// `dpop: true`, but the server issued tokens that are not DPoP-bound.
+    DpopNotBound,
+    /// `dpop: true`, but this platform has no WebCrypto ECDSA P-256 to hold a key.
+    DpopUnavailable,
 }
 
 impl KeeperError {
@@ -291,6 +302,11 @@ impl KeeperError {
             KeeperError::RecordCorrupt => "ERR_RECORD_CORRUPT",
             KeeperError::RecordForeign => "ERR_RECORD_FOREIGN",
             KeeperError::RecordVersion => "ERR_RECORD_VERSION",
+            KeeperError::FetchNotAllowed => "ERR_FETCH_NOT_ALLOWED",
+            KeeperError::RefreshTimeout => "ERR_REFRESH_TIMEOUT",
+            KeeperError::RefreshCors => "ERR_REFRESH_CORS",
+            KeeperError::DpopNotBound => "ERR_DPOP_NOT_BOUND",
+            KeeperError::DpopUnavailable => "ERR_DPOP_UNAVAILABLE",
         }
     }
 
@@ -306,9 +322,7 @@ impl KeeperError {
             KeeperError::RefreshUnavailable => {
                 "no refresh is configured: pass a refresh callback or oauth options"
             }
-            KeeperError::RefreshFailed => {
-                "refreshing the tokens failed after retrying; they are kept"
-            }
+            KeeperError::RefreshFailed => "refreshing the tokens failed; they are kept",
             KeeperError::RefreshRejected => {
                 "the token endpoint rejected the refresh; the tokens are kept"
             }
@@ -330,6 +344,21 @@ impl KeeperError {
             KeeperError::RecordVersion => {
                 "a stored record of a newer format version was ignored and left in place"
             }
+            KeeperError::FetchNotAllowed => {
+                "keeper.fetch refused to send a token to a URL outside allowedOrigins"
+            }
+            KeeperError::RefreshTimeout => {
+                "the token endpoint or another tab's refresh took too long; the tokens are kept"
+            }
+            KeeperError::RefreshCors => {
+                "the token endpoint answered but does not allow this origin (CORS); not retried"
+            }
+            KeeperError::DpopNotBound => {
+                "dpop is on, but the server issued tokens that are not DPoP-bound"
+            }
+            KeeperError::DpopUnavailable => {
+                "dpop is on, but WebCrypto ECDSA P-256 is not available here"
+            }
         }
     }
 
@@ -340,6 +369,35 @@ impl KeeperError {
             _ => None,
         }
     }
+}
+
+impl KeeperError {
+    /// Every error the keeper can report except `InvalidArgument` and `Token` (whose texts
+    /// vary): the list the JavaScript code union is generated from.
+    pub const FIXED: [KeeperError; 22] = [
+        KeeperError::NoToken,
+        KeeperError::TokenExpired,
+        KeeperError::Disposed,
+        KeeperError::Busy,
+        KeeperError::RefreshUnavailable,
+        KeeperError::RefreshFailed,
+        KeeperError::RefreshRejected,
+        KeeperError::InvalidGrant,
+        KeeperError::StorageUnavailable,
+        KeeperError::StorageBlocked,
+        KeeperError::StorageQuota,
+        KeeperError::StorageFailed,
+        KeeperError::RecordCorrupt,
+        KeeperError::RecordForeign,
+        KeeperError::RecordVersion,
+        KeeperError::FetchNotAllowed,
+        KeeperError::RefreshTimeout,
+        KeeperError::RefreshCors,
+        KeeperError::DpopNotBound,
+        KeeperError::DpopUnavailable,
+        KeeperError::InvalidArgument(""),
+        KeeperError::Token(TokenError::Malformed),
+    ];
 }
 
 impl fmt::Display for KeeperError {

@@ -177,9 +177,35 @@ fn check_decoded_for_parsing(header: &[u8], payload: &[u8]) -> Result<(), TokenE
 
 fn decode_segment(encoded: &[u8], out: &mut Vec<u8>, part: Part) -> Result<(), TokenError> {
     out.clear();
-    BASE64URL
-        .decode_vec(encoded, out)
-        .map_err(|_| TokenError::Base64(part))
+    if decode_base64url(encoded, out) {
+        Ok(())
+    } else {
+        Err(TokenError::Base64(part))
+    }
+}
+
+/// Appends the bytes `encoded` stands for to `out`; false if it is not base64url (padded or
+/// not, canonical trailing bits only). Other modules decode through here so that the wasm
+/// module holds one copy of the decoder.
+pub(crate) fn decode_base64url(encoded: &[u8], out: &mut Vec<u8>) -> bool {
+    BASE64URL.decode_vec(encoded, out).is_ok()
+}
+
+/// Appends the unpadded base64url of `bytes`, as JOSE writes it. Written out here rather than
+/// taken from the base64 crate's encoder, whose UTF-8 `expect`s bring `Debug` formatting code
+/// into the wasm module.
+#[cfg(feature = "keeper")]
+pub(crate) fn push_base64url(out: &mut String, bytes: &[u8]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    out.reserve(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let byte = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let group = byte(0) << 16 | byte(1) << 8 | byte(2);
+        // n bytes give n + 1 characters of 6 bits each, most significant first.
+        for k in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(group >> (18 - 6 * k) & 63) as usize]));
+        }
+    }
 }
 
 fn check_json(bytes: &[u8], part: Part) -> Result<TimeClaims, TokenError> {
@@ -238,6 +264,17 @@ mod tests {
     }
 
     const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+    #[test]
+    fn base64url_is_written_like_the_base64_crate_writes_it_unpadded() {
+        let bytes: Vec<u8> = (0..=255u8).rev().chain(0..=255).collect();
+        for len in (0..70).chain([255, 511, 512]) {
+            let mut out = String::from("prefix");
+            push_base64url(&mut out, &bytes[..len]);
+            let want = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes[..len]);
+            assert_eq!(out, format!("prefix{want}"), "{len} bytes");
+        }
+    }
 
     #[test]
     fn decodes_header_payload_and_claims() {

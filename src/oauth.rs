@@ -1,14 +1,14 @@
-//! The OAuth 2.0 refresh grant (RFC 6749 §6) without the HTTP: the form body to POST, and
-//! what a token endpoint's answer means for the keeper.
+//! The OAuth 2.0 requests the keeper makes, without the HTTP: the refresh grant's form
+//! (RFC 6749 §6), the revocation request's form (RFC 7009), and what an answer — from the
+//! token endpoint or from the app's own refresh callback — means for the keeper.
 
-use crate::json::{scan_members, string_text, MemberValue, MemberVisitor};
-use crate::keeper::TokenSet;
-use crate::number::parse_json_number;
+use crate::json::value::{self, Value};
+use crate::tokens::{token_set_from_json, TokenSet};
 
 /// The parameters of the built-in refresh grant.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OAuthClient {
-    /// The token endpoint's URL.
+    /// The token endpoint's canonical URL.
     pub token_endpoint: String,
     /// The public client's `client_id`.
     pub client_id: String,
@@ -18,41 +18,67 @@ pub struct OAuthClient {
     pub extra_params: Vec<(String, String)>,
 }
 
-/// Why a refresh did not give tokens, and so what to do next.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum RefreshFailure {
-    /// A network error, 5xx or 429: try again later (no sooner than `retry_after_ms`).
+/// What an answer to a refresh means, and so what to do next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// New tokens.
+    Tokens(TokenSet),
+    /// A network error, timeout, 5xx, 408, 425 or 429: try again later (no sooner than
+    /// `retry_after_ms`).
     Retry {
         /// The server's `Retry-After`, in ms, if it sent one.
         retry_after_ms: Option<f64>,
     },
     /// `invalid_grant`, or another 400/401: the refresh token is no good.
     InvalidGrant,
-    /// Anything else (403, 404, a 200 without an access token): not worth retrying now.
+    /// A DPoP server wants a nonce (RFC 9449 §8): send again with its `DPoP-Nonce`.
+    UseDpopNonce,
+    /// Anything else (403, 404, a redirect, a 200 without usable tokens): retrying now will
+    /// not help.
     Rejected,
 }
 
 /// `application/x-www-form-urlencoded` body of a refresh-token grant.
 pub fn refresh_form(client: &OAuthClient, refresh_token: &str) -> String {
-    let mut body = String::with_capacity(128 + refresh_token.len());
-    let mut pair = |k: &str, v: &str| {
-        if !body.is_empty() {
-            body.push('&');
-        }
-        form_encode(&mut body, k);
-        body.push('=');
-        form_encode(&mut body, v);
-    };
-    pair("grant_type", "refresh_token");
-    pair("refresh_token", refresh_token);
-    pair("client_id", &client.client_id);
+    let mut form = Form::with_capacity(128 + refresh_token.len());
+    form.pair("grant_type", "refresh_token");
+    form.pair("refresh_token", refresh_token);
+    form.pair("client_id", &client.client_id);
     if let Some(scope) = &client.scope {
-        pair("scope", scope);
+        form.pair("scope", scope);
     }
     for (k, v) in &client.extra_params {
-        pair(k, v);
+        form.pair(k, v);
     }
-    body
+    form.0
+}
+
+/// `application/x-www-form-urlencoded` body of an RFC 7009 revocation request.
+pub fn revocation_form(client_id: Option<&str>, token: &str, hint: &str) -> String {
+    let mut form = Form::with_capacity(96 + token.len());
+    form.pair("token", token);
+    form.pair("token_type_hint", hint);
+    if let Some(id) = client_id {
+        form.pair("client_id", id);
+    }
+    form.0
+}
+
+struct Form(String);
+
+impl Form {
+    fn with_capacity(n: usize) -> Form {
+        Form(String::with_capacity(n))
+    }
+
+    fn pair(&mut self, key: &str, value: &str) {
+        if !self.0.is_empty() {
+            self.0.push('&');
+        }
+        form_encode(&mut self.0, key);
+        self.0.push('=');
+        form_encode(&mut self.0, value);
+    }
 }
 
 /// Percent-encodes as the URL standard's form encoder does (space as `+`).
@@ -73,96 +99,61 @@ fn form_encode(out: &mut String, text: &str) {
     }
 }
 
-#[derive(Default)]
-struct ResponseFields {
-    current: usize,
-    strings: [Option<String>; 4],
-    expires_in: Option<f64>,
-    mistyped: bool,
-}
-
-const FIELDS: [&str; 5] = [
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "error",
-    "expires_in",
-];
-
-impl MemberVisitor for ResponseFields {
-    fn key(&mut self, raw: &[u8], escaped: bool) -> bool {
-        let name = string_text(raw, escaped);
-        match FIELDS.iter().position(|f| *f == name) {
-            Some(i) => {
-                self.current = i;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn value(&mut self, value: MemberValue<'_>) {
-        match (self.current, value) {
-            (4, MemberValue::Number(text)) => self.expires_in = Some(parse_json_number(text)),
-            // Some servers send expires_in as a string.
-            (4, MemberValue::String { raw, .. }) => self.expires_in = plain_decimal(raw),
-            (i, MemberValue::String { raw, escaped }) if i < 4 => {
-                let text = string_text(raw, escaped);
-                self.strings[i] = Some(text);
-            }
-            (i, MemberValue::Other) if i != 0 => {} // null for an optional field
-            _ => self.mistyped = true,
-        }
-    }
-}
-
-/// `"300"` or `"12.5"` as a number (no sign, no exponent); `None` otherwise.
-fn plain_decimal(text: &[u8]) -> Option<f64> {
-    let text = text.trim_ascii();
-    let dots = text.iter().filter(|b| **b == b'.').count();
-    let digits_only = text.iter().all(|b| b.is_ascii_digit() || *b == b'.');
-    let well_placed =
-        text.first().is_some_and(u8::is_ascii_digit) && text.last().is_some_and(u8::is_ascii_digit);
-    (digits_only && dots <= 1 && well_placed).then(|| parse_json_number(text))
-}
-
-/// What the token endpoint's answer means. `body` is the response text; `retry_after_ms` the
-/// parsed `Retry-After` header, if any.
-pub fn interpret_response(
-    status: u16,
-    body: &str,
-    retry_after_ms: Option<f64>,
-) -> Result<TokenSet, RefreshFailure> {
-    let mut fields = ResponseFields::default();
-    let parsed = scan_members(body.as_bytes(), &mut fields).is_ok() && !fields.mistyped;
-    let [access, refresh, id, error] = fields.strings;
+/// What the token endpoint's answer means. `body` is the response text (at most 1 MiB: the
+/// browser side stops reading beyond that); `retry_after_ms` the `Retry-After` header.
+pub fn classify_answer(status: u16, body: &str, retry_after_ms: Option<f64>) -> Answer {
+    let json = value::parse(body);
+    let error = json
+        .as_ref()
+        .and_then(|v| v.get("error"))
+        .and_then(Value::as_str);
     match status {
-        200..=299 => match access.filter(|a| !a.is_empty()) {
-            Some(access_token) if parsed => Ok(TokenSet {
-                access_token,
-                refresh_token: refresh.filter(|r| !r.is_empty()),
-                id_token: id.filter(|i| !i.is_empty()),
-                expires_in: fields.expires_in.filter(|e| e.is_finite() && *e >= 0.0),
-            }),
-            _ => Err(RefreshFailure::Rejected),
+        200..=299 => match json.as_ref().map(token_set_from_json) {
+            Some(Ok(tokens)) => Answer::Tokens(tokens),
+            _ => Answer::Rejected,
         },
-        400 | 401 => Err(RefreshFailure::InvalidGrant),
-        408 | 425 | 429 | 500..=599 => Err(RefreshFailure::Retry { retry_after_ms }),
-        _ if error.as_deref() == Some("invalid_grant") => Err(RefreshFailure::InvalidGrant),
-        _ => Err(RefreshFailure::Rejected),
+        400 | 401 if error == Some("use_dpop_nonce") => Answer::UseDpopNonce,
+        400 | 401 => Answer::InvalidGrant,
+        408 | 425 | 429 | 500..=599 => Answer::Retry { retry_after_ms },
+        _ if error == Some("invalid_grant") => Answer::InvalidGrant,
+        _ => Answer::Rejected,
     }
 }
 
-/// `Retry-After` as delay-seconds, in ms (HTTP dates are parsed by the caller, which has a
-/// date parser).
-pub fn retry_after_seconds(header: &str) -> Option<f64> {
-    let seconds: u32 = header.trim().parse().ok()?;
-    Some(f64::from(seconds) * 1000.0)
+/// What an error thrown by the app's refresh callback means: `invalid_grant` as its `error`
+/// or `code` (the OAuth error code, as SDKs put it), or a 400/401 `status`, signs out;
+/// anything else is retried.
+pub fn classify_thrown(error: Option<&str>, code: Option<&str>, status: Option<f64>) -> Answer {
+    let says_invalid_grant = error == Some("invalid_grant") || code == Some("invalid_grant");
+    if says_invalid_grant || matches!(status, Some(s) if s == 400.0 || s == 401.0) {
+        Answer::InvalidGrant
+    } else {
+        Answer::Retry {
+            retry_after_ms: None,
+        }
+    }
+}
+
+/// `Retry-After` in ms: delay-seconds, or an HTTP date the browser side already turned into
+/// epoch ms (`date_ms`), measured from `now_ms`. Nothing usable gives `None`.
+pub fn retry_after_ms(header: Option<&str>, date_ms: Option<f64>, now_ms: f64) -> Option<f64> {
+    let text = header?.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let seconds = text
+            .bytes()
+            .take(12)
+            .fold(0f64, |n, d| n * 10.0 + f64::from(d - b'0'));
+        return Some(seconds * 1000.0);
+    }
+    date_ms
+        .filter(|d| d.is_finite())
+        .map(|d| (d - now_ms).max(0.0))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tokens::TokenType;
 
     fn client() -> OAuthClient {
         OAuthClient {
@@ -174,11 +165,15 @@ mod tests {
     }
 
     #[test]
-    fn the_form_body_is_url_encoded() {
+    fn the_form_bodies_are_url_encoded() {
         assert_eq!(
             refresh_form(&client(), "r/t+1=="),
             "grant_type=refresh_token&refresh_token=r%2Ft%2B1%3D%3D&client_id=spa+client\
              &scope=openid+offline_access&resource=https%3A%2F%2Fapi.example%2Fa%3Fb%3Dc%26d"
+        );
+        assert_eq!(
+            revocation_form(Some("c"), "r/t", "refresh_token"),
+            "token=r%2Ft&token_type_hint=refresh_token&client_id=c"
         );
     }
 
@@ -186,78 +181,96 @@ mod tests {
     fn a_token_response_gives_a_token_set() {
         let body = r#"{"access_token":"at","token_type":"Bearer","expires_in":300,"refresh_token":"rt2","scope":"x","id_token":null}"#;
         assert_eq!(
-            interpret_response(200, body, None),
-            Ok(TokenSet {
+            classify_answer(200, body, None),
+            Answer::Tokens(TokenSet {
                 access_token: "at".into(),
                 refresh_token: Some("rt2".into()),
                 id_token: None,
-                expires_in: Some(300.0)
+                expires_in: Some(300.0),
+                token_type: TokenType::Bearer,
             })
-        );
-        let no_rotation = r#"{"access_token":"at","expires_in":"60"}"#;
-        assert_eq!(
-            interpret_response(200, no_rotation, None)
-                .unwrap()
-                .refresh_token,
-            None
-        );
-        assert_eq!(
-            interpret_response(200, no_rotation, None)
-                .unwrap()
-                .expires_in,
-            Some(60.0)
         );
     }
 
     #[test]
     fn failures_are_classified() {
         let grant = r#"{"error":"invalid_grant","error_description":"reused"}"#;
+        assert_eq!(classify_answer(400, grant, None), Answer::InvalidGrant);
+        assert_eq!(classify_answer(401, "", None), Answer::InvalidGrant);
+        assert_eq!(classify_answer(403, grant, None), Answer::InvalidGrant);
+        assert_eq!(classify_answer(403, "{}", None), Answer::Rejected);
         assert_eq!(
-            interpret_response(400, grant, None),
-            Err(RefreshFailure::InvalidGrant)
+            classify_answer(400, r#"{"error":"use_dpop_nonce"}"#, None),
+            Answer::UseDpopNonce
         );
         assert_eq!(
-            interpret_response(401, "", None),
-            Err(RefreshFailure::InvalidGrant)
-        );
-        assert_eq!(
-            interpret_response(403, grant, None),
-            Err(RefreshFailure::InvalidGrant)
-        );
-        assert_eq!(
-            interpret_response(403, "{}", None),
-            Err(RefreshFailure::Rejected)
-        );
-        assert_eq!(
-            interpret_response(500, "oops", None),
-            Err(RefreshFailure::Retry {
+            classify_answer(500, "oops", None),
+            Answer::Retry {
                 retry_after_ms: None
-            })
+            }
         );
         assert_eq!(
-            interpret_response(429, "", Some(2000.0)),
-            Err(RefreshFailure::Retry {
+            classify_answer(429, "", Some(2000.0)),
+            Answer::Retry {
                 retry_after_ms: Some(2000.0)
-            })
+            }
+        );
+        for refused in [
+            (200, "<html>"),
+            (200, r#"{"access_token":7}"#),
+            (200, r#"{"token_type":"Bearer"}"#),
+            (200, r#"{"access_token":"a\r\nb"}"#),
+            (200, r#"{"access_token":"a","expires_in":1e12}"#),
+            (200, ""),
+            (307, ""),
+            (0, ""),
+        ] {
+            assert_eq!(
+                classify_answer(refused.0, refused.1, None),
+                Answer::Rejected,
+                "{refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_callbacks_errors_are_classified() {
+        assert_eq!(
+            classify_thrown(Some("invalid_grant"), None, None),
+            Answer::InvalidGrant
         );
         assert_eq!(
-            interpret_response(200, "<html>", None),
-            Err(RefreshFailure::Rejected)
+            classify_thrown(None, Some("invalid_grant"), None),
+            Answer::InvalidGrant
         );
         assert_eq!(
-            interpret_response(200, r#"{"access_token":7}"#, None),
-            Err(RefreshFailure::Rejected)
+            classify_thrown(None, None, Some(401.0)),
+            Answer::InvalidGrant
         );
         assert_eq!(
-            interpret_response(200, r#"{"token_type":"Bearer"}"#, None),
-            Err(RefreshFailure::Rejected)
+            classify_thrown(Some("server_error"), None, Some(503.0)),
+            Answer::Retry {
+                retry_after_ms: None
+            }
         );
     }
 
     #[test]
-    fn retry_after_in_seconds() {
-        assert_eq!(retry_after_seconds(" 2 "), Some(2000.0));
-        assert_eq!(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(retry_after_seconds("-1"), None);
+    fn retry_after_in_seconds_or_as_a_date() {
+        assert_eq!(retry_after_ms(Some(" 2 "), None, 0.0), Some(2000.0));
+        assert_eq!(
+            retry_after_ms(Some("3000000"), None, 0.0),
+            Some(3_000_000_000.0)
+        );
+        assert_eq!(
+            retry_after_ms(
+                Some("Wed, 21 Oct 2015 07:28:00 GMT"),
+                Some(10_000.0),
+                4_000.0
+            ),
+            Some(6_000.0)
+        );
+        assert_eq!(retry_after_ms(Some("-1"), None, 0.0), None);
+        assert_eq!(retry_after_ms(None, Some(5.0), 0.0), None);
     }
 }

@@ -13,6 +13,7 @@
 
 use crate::json::{scan_members, string_text, write_string, MemberValue, MemberVisitor};
 use crate::number::parse_json_number;
+use crate::tokens::TokenType;
 
 /// The value of `"format"` in every record this crate writes.
 pub const FORMAT: &str = "tokenkeeper";
@@ -77,6 +78,8 @@ pub struct StoredSession {
     pub issued_at: Option<f64>,
     /// The issuer's clock minus the client's, ms, as last estimated.
     pub skew_ms: Option<f64>,
+    /// How the access token is presented (`"tokenType":"DPoP"`; absent means Bearer).
+    pub token_type: TokenType,
 }
 
 /// What can be stored under the key.
@@ -107,17 +110,18 @@ pub enum RecordError {
 #[derive(Default)]
 struct Fields {
     current: Option<usize>,
-    strings: [Option<String>; 5],
+    strings: [Option<String>; 6],
     numbers: [Option<f64>; 8],
     mistyped: bool,
 }
 
-const STRING_KEYS: [&str; 5] = [
+const STRING_KEYS: [&str; 6] = [
     "format",
     "accessToken",
     "refreshToken",
     "idToken",
     "cleared",
+    "tokenType",
 ];
 const NUMBER_KEYS: [&str; 8] = [
     "v",
@@ -167,7 +171,7 @@ pub fn parse(text: &str) -> Result<Record, RecordError> {
         Err(crate::json::JsonFault::NotObject) => return Err(RecordError::Foreign),
         Err(_) => return Err(RecordError::Corrupt),
     }
-    let [format, access, refresh, id, cleared] = f.strings;
+    let [format, access, refresh, id, cleared, token_type] = f.strings;
     let [version, expires_at, signed_in_at, updated_at, at, active_at, issued_at, skew_ms] =
         f.numbers;
     if format.as_deref() != Some(FORMAT) {
@@ -203,6 +207,9 @@ pub fn parse(text: &str) -> Result<Record, RecordError> {
         active_at: finite(active_at)?,
         issued_at: finite(issued_at)?,
         skew_ms: finite(skew_ms)?,
+        token_type: token_type
+            .as_deref()
+            .map_or(TokenType::Bearer, TokenType::from_name),
     }))
 }
 
@@ -233,6 +240,10 @@ pub fn serialize(record: &Record) -> String {
             write_number(&mut out, s.signed_in_at);
             field(&mut out, "updatedAt");
             write_number(&mut out, s.updated_at);
+            if s.token_type == TokenType::DPoP {
+                field(&mut out, "tokenType");
+                write_string(&mut out, s.token_type.as_str());
+            }
             for (name, value) in [
                 ("activeAt", s.active_at),
                 ("issuedAt", s.issued_at),
@@ -257,7 +268,7 @@ pub fn serialize(record: &Record) -> String {
 
 /// Writes a finite number with up to three decimals (milliseconds in seconds, or whole ms):
 /// integer formatting only, so that float formatting code stays out of the wasm module.
-fn write_number(out: &mut String, n: f64) {
+pub(crate) fn write_number(out: &mut String, n: f64) {
     let n = if n.is_finite() { n } else { 0.0 };
     let milli = (n * 1000.0).round();
     if milli < 0.0 {
@@ -282,7 +293,7 @@ fn write_number(out: &mut String, n: f64) {
     }
 }
 
-fn push_u64(out: &mut String, mut n: u64) {
+pub(crate) fn push_u64(out: &mut String, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {
@@ -311,6 +322,7 @@ mod tests {
             active_at: Some(1_699_996_500_000.0),
             issued_at: Some(1_699_996_400.0),
             skew_ms: Some(-600_500.0),
+            token_type: TokenType::DPoP,
         }
     }
 

@@ -76,41 +76,38 @@ impl Default for RetryPolicy {
     }
 }
 
-/// The wait before attempt `attempt + 1` after `attempt` (1-based) failed: exponential with
-/// "equal jitter" (half fixed, half random), capped, and never shorter than the server's
-/// `Retry-After`. `None` when the attempts are used up.
-pub fn retry_delay(
+/// What to do after attempt `attempt` (1-based) of a refresh failed in a way worth retrying.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Backoff {
+    /// Try again after this many ms.
+    Wait(f64),
+    /// The attempts are used up.
+    GiveUp,
+    /// The server asked for a longer pause (`Retry-After`, ms) than `retry.maxDelayMs`
+    /// allows: end this sequence; the next one waits for it.
+    ServerAsksForLonger(f64),
+}
+
+/// The wait before attempt `attempt + 1` after `attempt` failed: exponential with "equal
+/// jitter" (half fixed, half random), capped, and never shorter than the server's
+/// `Retry-After` — which is honoured up to the cap and ends the sequence beyond it.
+pub fn backoff(
     policy: RetryPolicy,
     attempt: u32,
     retry_after_ms: Option<f64>,
     jitter: f64,
-) -> Option<f64> {
+) -> Backoff {
+    let retry_after_ms = retry_after_ms.filter(|r| r.is_finite() && *r > 0.0);
+    if let Some(r) = retry_after_ms.filter(|r| *r > policy.max_delay_ms) {
+        return Backoff::ServerAsksForLonger(r);
+    }
     if attempt >= policy.max_attempts {
-        return None;
+        return Backoff::GiveUp;
     }
     let exponent = attempt.saturating_sub(1).min(30) as i32;
     let ceiling = (policy.base_delay_ms * 2f64.powi(exponent)).min(policy.max_delay_ms);
     let delay = ceiling / 2.0 + ceiling / 2.0 * jitter.clamp(0.0, 1.0);
-    Some(match retry_after_ms {
-        Some(r) if r.is_finite() => delay.max(r),
-        _ => delay,
-    })
-}
-
-/// The issuer's clock minus the client's, estimated at the receipt of a token response.
-/// The response's `Date` header wins (it has one-second resolution, hence the half second);
-/// without it, the `iat` of a token just issued. Differences under 2 s are latency, not skew.
-pub fn estimate_skew(
-    client_now_ms: f64,
-    server_date_ms: Option<f64>,
-    fresh_iat_s: Option<f64>,
-) -> Option<f64> {
-    let raw = match (server_date_ms, fresh_iat_s) {
-        (Some(date), _) if date.is_finite() => date + 500.0 - client_now_ms,
-        (_, Some(iat)) if iat.is_finite() => iat * 1000.0 - client_now_ms,
-        _ => return None,
-    };
-    Some(if raw.abs() < 2_000.0 { 0.0 } else { raw })
+    Backoff::Wait(delay.max(retry_after_ms.unwrap_or(0.0)))
 }
 
 #[cfg(test)]
@@ -215,53 +212,50 @@ mod tests {
     #[test]
     fn backoff_doubles_with_equal_jitter_and_stops() {
         let p = RetryPolicy::default();
+        let wait = |attempt, retry_after, jitter| match backoff(p, attempt, retry_after, jitter) {
+            Backoff::Wait(ms) => ms,
+            other => panic!("{other:?}"),
+        };
         let bounds: Vec<(f64, f64)> = (1..5)
-            .map(|a| {
-                (
-                    retry_delay(p, a, None, 0.0).unwrap(),
-                    retry_delay(p, a, None, 0.999_999).unwrap(),
-                )
-            })
+            .map(|a| (wait(a, None, 0.0), wait(a, None, 0.999_999)))
             .collect();
         assert_eq!(bounds[0].0, 500.0);
         assert!((bounds[0].1 - 1000.0).abs() < 0.01);
         assert_eq!(bounds[1].0, 1000.0);
         assert_eq!(bounds[2].0, 2000.0);
         assert_eq!(bounds[3].0, 4000.0);
-        assert_eq!(retry_delay(p, 5, None, 0.5), None, "five attempts in all");
+        assert_eq!(
+            backoff(p, 5, None, 0.5),
+            Backoff::GiveUp,
+            "five attempts in all"
+        );
         let capped = RetryPolicy {
             max_attempts: 50,
             ..p
         };
-        assert!(retry_delay(capped, 40, None, 0.999).unwrap() <= 30_000.0);
+        assert!(matches!(backoff(capped, 40, None, 0.999), Backoff::Wait(d) if d <= 30_000.0));
         assert_eq!(
-            retry_delay(p, 1, Some(2_000.0), 0.0),
-            Some(2_000.0),
+            wait(1, Some(2_000.0), 0.0),
+            2_000.0,
             "Retry-After is honoured"
         );
-        assert_eq!(retry_delay(p, 3, Some(100.0), 0.0), Some(2_000.0));
+        assert_eq!(wait(3, Some(100.0), 0.0), 2_000.0);
     }
 
     #[test]
-    fn skew_comes_from_the_date_header_or_a_fresh_iat() {
-        let now = 1_700_000_000_000.0;
+    fn a_retry_after_longer_than_the_cap_ends_the_sequence_instead_of_waiting() {
+        let p = RetryPolicy {
+            max_delay_ms: 1_000.0,
+            ..RetryPolicy::default()
+        };
         assert_eq!(
-            estimate_skew(now, Some(now + 600_000.0), None),
-            Some(600_500.0)
+            backoff(p, 1, Some(3_600_000.0), 0.5),
+            Backoff::ServerAsksForLonger(3_600_000.0)
         );
         assert_eq!(
-            estimate_skew(now, Some(now - 600_000.0), Some(0.0)),
-            Some(-599_500.0)
+            backoff(p, 1, Some(3_000_000_000.0), 0.5),
+            Backoff::ServerAsksForLonger(3_000_000_000.0)
         );
-        assert_eq!(
-            estimate_skew(now, None, Some(now / 1000.0 - 600.0)),
-            Some(-600_000.0)
-        );
-        assert_eq!(
-            estimate_skew(now, Some(now + 300.0), None),
-            Some(0.0),
-            "latency is not skew"
-        );
-        assert_eq!(estimate_skew(now, None, None), None);
+        assert_eq!(backoff(p, 1, Some(f64::NAN), 0.0), Backoff::Wait(500.0));
     }
 }

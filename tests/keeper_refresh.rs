@@ -1,352 +1,471 @@
-//! The refresh half of the keeper state machine on the host: a fake clock, in-memory
-//! storages, and a simulated token server with rotation and reuse detection. The glue's part
-//! (running the refresh it asks for, under a cross-tab lock) is played by `Tab::run_refresh`.
+//! The refresh protocol on the host: real keepers running the real step machine
+//! (`tokenkeeper::refresh`) in simulated tabs with a fake clock, Web Locks, lagging
+//! localStorage views and a token server with rotation and reuse detection (tests/sim).
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::cell::RefCell;
-use std::rc::Rc;
+mod sim;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use tokenkeeper::keeper::{Access, ChangeOrigin, Keeper, KeeperConfig, NextStep, Output, TokenSet};
-use tokenkeeper::oauth::RefreshFailure;
+use sim::{jwt, oauth_config, Fault, Server, World, T0};
+use tokenkeeper::keeper::{Access, ChangeOrigin, Event, Keeper, KeeperConfig, Output};
 use tokenkeeper::record::ClearReason;
-use tokenkeeper::store::{MemoryStore, Store};
+use tokenkeeper::refresh::Step;
+use tokenkeeper::store::{MemoryStore, StorageKind, StoreError};
+use tokenkeeper::tokens::TokenSet;
 use tokenkeeper::KeeperError;
 
-const T0: f64 = 1_700_000_000_000.0;
-
-fn jwt(iat_s: f64, exp_s: f64, n: u32) -> String {
-    format!(
-        "{}.{}.sig",
-        URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
-        URL_SAFE_NO_PAD.encode(format!(r#"{{"n":{n},"iat":{iat_s},"exp":{exp_s}}}"#))
-    )
-}
-
-/// A token server with refresh-token rotation and reuse detection, on the issuer's clock.
-#[derive(Default)]
-struct Server {
-    lifetime_s: f64,
-    clock_offset_ms: f64, // issuer time = client time + offset
-    current_rt: String,
-    issued: u32,
-    refreshes: u32,
-    reuse_detections: u32,
-}
-
-impl Server {
-    fn new(lifetime_s: f64, clock_offset_ms: f64) -> Rc<RefCell<Server>> {
-        Rc::new(RefCell::new(Server {
-            lifetime_s,
-            clock_offset_ms,
-            ..Server::default()
-        }))
-    }
-
-    fn login(&mut self, client_now: f64) -> TokenSet {
-        self.issue(client_now)
-    }
-
-    fn issue(&mut self, client_now: f64) -> TokenSet {
-        self.issued += 1;
-        let iat = ((client_now + self.clock_offset_ms) / 1000.0).floor();
-        self.current_rt = format!("rt-{}", self.issued);
-        TokenSet {
-            access_token: jwt(iat, iat + self.lifetime_s, self.issued),
-            refresh_token: Some(self.current_rt.clone()),
-            id_token: None,
-            expires_in: Some(self.lifetime_s),
+/// The token a tab would hand out now, if any, and whether it is expired by issuer time.
+fn handed_out_expired(world: &mut World, i: usize) -> bool {
+    match world.access(i) {
+        Access::Fresh(t) => {
+            let exp = tokenkeeper::time_claims(&t).unwrap().exp.unwrap();
+            (world.now + world.server.clock_offset_ms) / 1000.0 >= exp
         }
-    }
-
-    fn refresh(&mut self, rt: &str, client_now: f64) -> Result<TokenSet, RefreshFailure> {
-        self.refreshes += 1;
-        if rt != self.current_rt {
-            self.reuse_detections += 1;
-            self.current_rt = String::from("revoked");
-            return Err(RefreshFailure::InvalidGrant);
-        }
-        Ok(self.issue(client_now))
-    }
-
-    fn date_header(&self, client_now: f64) -> f64 {
-        ((client_now + self.clock_offset_ms) / 1000.0).floor() * 1000.0
+        _ => false,
     }
 }
 
-/// A token set with only an access token, issued at T0 and expiring at `exp_s`.
-fn access_only(exp_s: f64) -> TokenSet {
-    TokenSet {
-        access_token: jwt(T0 / 1000.0, exp_s, 1),
-        ..TokenSet::default()
-    }
-}
-
-fn config(refresh_before_s: f64) -> KeeperConfig {
-    KeeperConfig {
-        can_refresh: true,
-        refresh_before_s,
-        ..KeeperConfig::default()
-    }
-}
-
-struct Tab {
-    keeper: Keeper,
-}
-
-impl Tab {
-    fn new(config: KeeperConfig, local: &Rc<MemoryStore>, now: f64) -> Tab {
-        Tab {
-            keeper: Keeper::new(
-                config,
-                Ok(Box::new(MemoryStore::new())),
-                Ok(Box::new(local.clone())),
-                now,
-            ),
-        }
-    }
-
-    /// Signs in (remembered) with a fresh session from `server`.
-    fn sign_in(&mut self, server: &Rc<RefCell<Server>>, now: f64) {
-        let tokens = server.borrow_mut().login(now);
-        self.keeper.set_tokens(tokens, true, now).unwrap();
-    }
-
-    /// What the browser glue does with StartRefresh: (lock) → adopt if newer → spend.
-    fn run_refresh(&mut self, server: &Rc<RefCell<Server>>, now: f64) {
-        let ticket = self.keeper.refresh_ticket().unwrap();
-        if self.keeper.adopt_if_newer(&ticket, now) {
-            return;
-        }
-        let rt = ticket.tokens.refresh_token.clone().unwrap();
-        let mut s = server.borrow_mut();
-        match s.refresh(&rt, now) {
-            Ok(tokens) => {
-                let date = s.date_header(now);
-                drop(s);
-                self.keeper
-                    .refresh_succeeded(tokens, Some(date), now)
-                    .unwrap();
+fn cleared(world: &World, i: usize) -> Vec<ClearReason> {
+    world.tabs[i]
+        .events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Cleared(r) = e {
+                Some(*r)
+            } else {
+                None
             }
-            Err(f) => {
-                drop(s);
-                if !(f == RefreshFailure::InvalidGrant && self.keeper.adopt_if_newer(&ticket, now))
-                {
-                    self.keeper.refresh_failed(f, 1, now);
-                }
-            }
-        }
-    }
+        })
+        .collect()
+}
 
-    /// Advances to `now`: fires the timer if due and runs any refresh it starts.
-    fn step(&mut self, server: &Rc<RefCell<Server>>, now: f64) -> Vec<Output> {
-        if self.keeper.next_wakeup().is_some_and(|w| now >= w) {
-            self.keeper.tick(now);
-        }
-        let mut seen = Vec::new();
-        loop {
-            let out = self.keeper.take_outputs();
-            if out.is_empty() {
-                break;
+fn errors(world: &World, i: usize) -> Vec<(KeeperError, Option<f64>)> {
+    world.tabs[i]
+        .events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Error(err, r) = e {
+                Some((*err, *r))
+            } else {
+                None
             }
-            let start = out.contains(&Output::StartRefresh);
-            seen.extend(out);
-            if start {
-                self.run_refresh(server, now);
-            }
-        }
-        seen
-    }
+        })
+        .collect()
 }
 
 #[test]
 fn a_5s_token_with_a_2s_margin_is_refreshed_every_3s_and_never_handed_out_expired() {
-    let server = Server::new(5.0, 0.0);
-    let local = Rc::new(MemoryStore::new());
-    let mut tab = Tab::new(config(2.0), &local, T0);
-    tab.sign_in(&server, T0);
-    let mut now = T0;
-    while now < T0 + 30_000.0 {
-        now += 50.0;
-        tab.step(&server, now);
-        if let Access::Fresh(t) = tab.keeper.access(now) {
-            let exp = tokenkeeper::time_claims(&t).unwrap().exp.unwrap();
-            assert!(now / 1000.0 < exp, "handed out an expired token");
-        }
+    let mut w = World::new(Server::new(5.0));
+    let tab = w.open_tab(oauth_config(2.0));
+    w.sign_in(tab);
+    while w.now < T0 + 30_000.0 {
+        w.run_until(w.now + 50.0, 50.0);
+        assert!(
+            !handed_out_expired(&mut w, tab),
+            "handed out an expired token"
+        );
     }
     // Tokens live 5 s from a whole-second iat, so 2-3 s pass between refreshes: 10-13 in 30 s,
     // each token refreshed once.
-    let refreshes = server.borrow().refreshes;
     assert!(
-        (9..=13).contains(&refreshes),
-        "{refreshes} refreshes in 30 s"
+        (9..=13).contains(&w.server.refreshes),
+        "{} refreshes in 30 s",
+        w.server.refreshes
     );
-    assert_eq!(server.borrow().reuse_detections, 0);
+    assert_eq!(w.server.reuse_detections, 0);
 }
 
 #[test]
 fn three_tabs_share_one_refresh_per_lifetime_and_never_reuse_a_refresh_token() {
-    let server = Server::new(5.0, 0.0);
-    let local = Rc::new(MemoryStore::new());
-    let mut tabs: Vec<Tab> = (0..3).map(|_| Tab::new(config(2.0), &local, T0)).collect();
-    tabs[0].sign_in(&server, T0);
-    for t in &mut tabs[1..] {
-        t.keeper.on_shared_storage_changed(T0);
+    // Each tab's localStorage lags 300 ms behind the others': a tab may take the lock before
+    // it sees the rotation the previous holder stored, and must learn it from the announcement.
+    for lag in [0.0, 300.0] {
+        let mut w = World::new(Server::new(5.0));
+        w.storage_lag_ms = lag;
+        let tabs: Vec<usize> = (0..3).map(|_| w.open_tab(oauth_config(2.0))).collect();
+        w.sign_in(tabs[0]);
+        w.run_until(T0 + 30_000.0, 10.0);
+        assert_eq!(w.server.reuse_detections, 0, "lag {lag}");
+        assert!(!w.any_refresh_token_presented_twice(), "lag {lag}");
+        assert!(
+            (9..=13).contains(&w.server.refreshes),
+            "{} refreshes for 3 tabs (lag {lag})",
+            w.server.refreshes
+        );
+        w.run_until(w.now + 1_000.0, 10.0);
+        let latest: Vec<_> = tabs
+            .iter()
+            .map(|&t| w.tabs[t].keeper.access_token().map(str::to_owned))
+            .collect();
+        assert!(
+            latest.iter().all(|t| *t == latest[0] && t.is_some()),
+            "lag {lag}"
+        );
     }
-    let mut now = T0;
-    while now < T0 + 30_000.0 {
-        now += 50.0;
-        // The lock serialises refreshes: one tab at a time runs, and storage events reach the
-        // others before they take the lock.
-        for i in 0..3 {
-            tabs[i].step(&server, now);
-            for (j, other) in tabs.iter_mut().enumerate() {
-                if j != i {
-                    other.keeper.on_shared_storage_changed(now);
-                }
-            }
-        }
-    }
-    let s = server.borrow();
-    assert_eq!(s.reuse_detections, 0);
-    assert!(
-        (9..=13).contains(&s.refreshes),
-        "{} refreshes for 3 tabs",
-        s.refreshes
-    );
-    let latest: Vec<_> = tabs
-        .iter()
-        .map(|t| t.keeper.access_token().unwrap().to_owned())
-        .collect();
-    assert!(latest.iter().all(|t| *t == latest[0]));
 }
 
 #[test]
-fn a_waiting_tab_adopts_the_result_instead_of_spending_the_refresh_token() {
-    let server = Server::new(300.0, 0.0);
-    let local = Rc::new(MemoryStore::new());
-    let mut a = Tab::new(config(60.0), &local, T0);
-    let mut b = Tab::new(config(60.0), &local, T0);
-    a.sign_in(&server, T0);
-    b.keeper.on_shared_storage_changed(T0);
-    // Both decide to refresh (forced) at once; B's ticket was taken before A refreshed.
-    assert_eq!(b.keeper.request_refresh(), Ok(true));
-    let b_ticket = b.keeper.refresh_ticket().unwrap();
-    a.keeper.request_refresh().unwrap();
-    a.run_refresh(&server, T0 + 10.0);
-    assert!(b.keeper.adopt_if_newer(&b_ticket, T0 + 20.0));
-    assert_eq!(b.keeper.access_token(), a.keeper.access_token());
-    assert!(b
-        .keeper
-        .take_outputs()
-        .contains(&Output::Changed(ChangeOrigin::OtherTab)));
-    assert_eq!(server.borrow().refreshes, 1);
-    assert!(!b.keeper.refreshing());
+fn a_tab_whose_ticket_predates_another_tabs_write_adopts_instead_of_spending() {
+    let mut w = World::new(Server::new(300.0));
+    let a = w.open_tab(oauth_config(60.0));
+    let b = w.open_tab(oauth_config(60.0));
+    w.sign_in(a);
+    w.turn();
+    // B asks first (its ticket holds rt-1), but A takes the lock first and rotates.
+    w.web_locks = true;
+    assert_eq!(w.refresh(a), Ok(()));
+    assert_eq!(w.refresh(b), Ok(()));
+    w.run_until(T0 + 2_000.0, 10.0);
+    assert_eq!(w.server.requests.len(), 1, "one refresh request in all");
+    assert_eq!(
+        w.tabs[b].keeper.access_token(),
+        w.tabs[a].keeper.access_token()
+    );
+    assert!(w.tabs[b]
+        .events
+        .contains(&Event::Changed(ChangeOrigin::OtherTab)));
+    assert!(
+        w.tabs[b]
+            .settlements
+            .last()
+            .unwrap()
+            .refresh
+            .as_ref()
+            .is_some_and(Result::is_ok),
+        "B's refresh() resolves with A's result"
+    );
+    assert!(!w.tabs[b].keeper.refreshing());
+}
+
+#[test]
+fn re_reading_storage_under_the_lock_alone_prevents_a_second_spend() {
+    // No rotation announcements (locks.query() unavailable), and B misses the storage event:
+    // only re-reading localStorage after taking the lock tells B that A already rotated.
+    let mut w = World::new(Server::new(300.0));
+    w.lock_queries = false;
+    let a = w.open_tab(oauth_config(60.0));
+    let b = w.open_tab(oauth_config(60.0));
+    w.sign_in(a);
+    w.turn();
+    w.tabs[b].gets_storage_events = false;
+    w.tabs[b].gets_tab_messages = false;
+    w.refresh(a).unwrap();
+    w.refresh(b).unwrap();
+    w.run_until(T0 + 2_000.0, 10.0);
+    assert_eq!(w.server.requests.len(), 1);
+    assert_eq!(w.server.reuse_detections, 0);
+    assert_eq!(
+        w.tabs[b].keeper.access_token(),
+        w.tabs[a].keeper.access_token()
+    );
+}
+
+#[test]
+fn the_rotation_announcement_alone_prevents_spending_a_token_storage_still_shows() {
+    // B's view of localStorage lags 1 s: when it takes the lock after A, re-reading shows the
+    // old tokens; only the announcement tells it to wait for its storage to catch up.
+    let mut w = World::new(Server::new(300.0));
+    w.storage_lag_ms = 1_000.0;
+    let a = w.open_tab(oauth_config(60.0));
+    let b = w.open_tab(oauth_config(60.0));
+    w.sign_in(a);
+    w.run_until(T0 + 1_500.0, 10.0);
+    w.tabs[b].gets_tab_messages = false;
+    w.refresh(a).unwrap();
+    w.refresh(b).unwrap();
+    w.run_until(T0 + 5_000.0, 10.0);
+    assert_eq!(w.server.requests.len(), 1, "{:?}", w.request_times());
+    assert_eq!(w.server.reuse_detections, 0);
+    assert_eq!(
+        w.tabs[b].keeper.access_token(),
+        w.tabs[a].keeper.access_token()
+    );
+    assert!(
+        w.tabs[b]
+            .steps
+            .iter()
+            .any(|(_, s)| matches!(s, Step::Wait { ms, .. } if *ms == 25.0)),
+        "B waited to catch up"
+    );
+}
+
+#[test]
+fn invalid_grant_re_reads_storage_and_adopts_another_tabs_rotation() {
+    // B takes the lock right after A rotated, while its storage still shows the old tokens and
+    // no announcement is seen: it sends the spent token. The server (without reuse detection
+    // here) answers invalid_grant; by then B's storage shows A's tokens, and B keeps them.
+    let mut w = World::new(Server::new(300.0));
+    w.server.reuse_detection = false;
+    w.lock_queries = false;
+    w.storage_lag_ms = 20.0;
+    let a = w.open_tab(oauth_config(60.0));
+    let b = w.open_tab(oauth_config(60.0));
+    w.sign_in(a);
+    w.run_until(T0 + 100.0, 10.0);
+    w.tabs[b].gets_storage_events = false;
+    w.tabs[b].gets_tab_messages = false;
+    w.refresh(a).unwrap();
+    w.refresh(b).unwrap();
+    w.run_until(T0 + 2_000.0, 1.0);
+    assert_eq!(w.server.requests.len(), 2, "B did present the spent token");
+    assert!(
+        cleared(&w, b).is_empty(),
+        "B kept the session: {:?}",
+        w.tabs[b].events
+    );
+    assert_eq!(
+        w.tabs[b].keeper.access_token(),
+        w.tabs[a].keeper.access_token()
+    );
+}
+
+#[test]
+fn invalid_grant_signs_out_every_tab_when_no_tab_has_newer_tokens() {
+    let mut w = World::new(Server::new(300.0));
+    let a = w.open_tab(oauth_config(60.0));
+    let b = w.open_tab(oauth_config(60.0));
+    w.sign_in(a);
+    w.turn();
+    w.server.faults.push_back(Fault::InvalidGrant);
+    w.refresh(a).unwrap();
+    w.run_until(T0 + 1_000.0, 10.0);
+    assert_eq!(cleared(&w, a), vec![ClearReason::InvalidGrant]);
+    assert_eq!(cleared(&w, b), vec![ClearReason::InvalidGrant]);
+    assert_eq!(w.tabs[a].keeper.access_token(), None);
+    assert_eq!(w.tabs[b].keeper.access_token(), None);
+    assert_eq!(
+        w.tabs[a].settlements.last().unwrap().refresh,
+        Some(Err(KeeperError::InvalidGrant))
+    );
+}
+
+#[test]
+fn concurrent_calls_in_one_tab_share_one_slow_refresh() {
+    let mut w = World::new(Server::new(10.0));
+    w.server.latency_ms = 2_000.0;
+    let tab = w.open_tab(oauth_config(5.0));
+    w.sign_in(tab);
+    w.now = T0 + 9_000.0; // within the margin, and the token has 1 s left: callers must wait
+    let mut waiting = 0;
+    for _ in 0..50 {
+        if w.access(tab) == Access::Wait {
+            waiting += 1;
+        }
+    }
+    w.refresh(tab).unwrap();
+    assert_eq!(waiting, 50);
+    w.run_until(T0 + 12_000.0, 10.0);
+    assert_eq!(w.server.requests.len(), 1, "one request for 51 callers");
+    let settled = w.tabs[tab].settlements.last().unwrap();
+    assert!(settled.access.is_ok() && settled.refresh.as_ref().is_some_and(Result::is_ok));
 }
 
 #[test]
 fn retries_back_off_then_give_up_keeping_the_tokens() {
-    let server = Server::new(60.0, 0.0);
-    let local = Rc::new(MemoryStore::new());
-    let mut tab = Tab::new(config(10.0), &local, T0);
-    tab.sign_in(&server, T0);
-    let held = tab.keeper.access_token().unwrap().to_owned();
-    tab.keeper.request_refresh().unwrap();
-    let mut delays = Vec::new();
-    for attempt in 1.. {
-        match tab.keeper.refresh_failed(
-            RefreshFailure::Retry {
-                retry_after_ms: None,
-            },
-            attempt,
-            T0,
-        ) {
-            NextStep::RetryIn(d) => delays.push(d),
-            NextStep::Stop => break,
-        }
-    }
-    assert_eq!(delays.len(), 4, "five attempts");
-    for (i, d) in delays.iter().enumerate() {
+    let mut w = World::new(Server::new(60.0));
+    w.server.always = Some(Fault::Status(503));
+    let tab = w.open_tab(oauth_config(10.0));
+    w.sign_in(tab);
+    let held = w.tabs[tab].keeper.access_token().unwrap().to_owned();
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 30_000.0, 10.0);
+    let times = w.request_times();
+    assert_eq!(times.len(), 5, "five attempts: {times:?}");
+    for (i, pair) in times.windows(2).enumerate() {
         let ceiling = 1000.0 * 2f64.powi(i as i32);
-        assert!(*d >= ceiling / 2.0 && *d <= ceiling, "{i}: {d}");
+        let gap = pair[1] - pair[0] - w.server.latency_ms;
+        assert!(
+            gap >= ceiling / 2.0 - 20.0 && gap <= ceiling + 20.0,
+            "retry {i}: {gap} ms"
+        );
     }
-    assert!(tab
-        .keeper
-        .take_outputs()
-        .contains(&Output::Error(KeeperError::RefreshFailed)));
+    assert!(errors(&w, tab).contains(&(KeeperError::RefreshFailed, None)));
     assert_eq!(
-        tab.keeper.access_token(),
+        w.tabs[tab].keeper.access_token(),
         Some(held.as_str()),
-        "refresh token kept"
+        "tokens kept"
     );
-    assert!(!tab.keeper.refreshing());
-    // Given up: no scheduled refresh for a while, but waking (online) lifts that.
+    assert!(!w.tabs[tab].keeper.refreshing());
+}
+
+#[test]
+fn after_giving_up_no_refresh_starts_before_the_back_off_even_on_demand() {
+    let mut w = World::new(Server::new(60.0));
+    w.server.always = Some(Fault::Status(503));
+    let mut config = oauth_config(10.0);
+    config.retry.max_attempts = 2;
+    config.retry.max_delay_ms = 20_000.0;
+    let tab = w.open_tab(config);
+    w.sign_in(tab);
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 5_000.0, 10.0);
+    let given_up_after = w.server.requests.len();
+    assert_eq!(given_up_after, 2);
+    // Callers within the back-off get the usable token, or the error at once: no request.
+    for _ in 0..20 {
+        w.run_until(w.now + 500.0, 10.0);
+        let _ = w.access(tab);
+    }
+    assert!(w.now < T0 + 20_000.0);
+    assert_eq!(
+        w.server.requests.len(),
+        given_up_after,
+        "no refresh during the back-off"
+    );
+    w.server.always = None;
+    w.run_until(T0 + 60_000.0, 50.0);
+    assert!(w.server.refreshes >= 1, "tried again after the back-off");
+}
+
+#[test]
+fn callers_settle_after_one_attempt_while_retries_go_on() {
+    let mut w = World::new(Server::new(20.0));
+    w.server
+        .faults
+        .extend([Fault::Status(500), Fault::Status(500)]);
+    let tab = w.open_tab(oauth_config(10.0));
+    w.sign_in(tab);
+    w.now = T0 + 19_500.0; // 0.5 s left: less than the minimum validity
+    assert_eq!(w.access(tab), Access::Wait);
+    w.run_until(T0 + 19_600.0, 10.0);
+    let first = w.tabs[tab]
+        .settlements
+        .first()
+        .expect("settled after the first attempt");
+    assert_eq!(first.access, Err(KeeperError::RefreshFailed));
+    w.run_until(T0 + 25_000.0, 10.0);
+    assert_eq!(w.server.refreshes, 1, "the retries went on and succeeded");
+}
+
+#[test]
+fn a_token_endpoint_that_never_answers_times_out_and_callers_get_ref_timeout() {
+    let mut w = World::new(Server::new(20.0));
+    w.server.faults.push_back(Fault::Hang);
+    let mut config = oauth_config(10.0);
+    config.request_timeout_ms = 3_000.0;
+    let tab = w.open_tab(config);
+    w.sign_in(tab);
+    w.now = T0 + 19_800.0;
+    assert_eq!(w.access(tab), Access::Wait);
+    w.run_until(T0 + 19_800.0 + 3_100.0, 10.0);
+    assert_eq!(
+        w.tabs[tab].settlements.first().map(|s| s.access.clone()),
+        Some(Err(KeeperError::RefreshTimeout))
+    );
+}
+
+#[test]
+fn a_lock_held_forever_by_another_script_times_out_instead_of_hanging() {
+    let mut w = World::new(Server::new(20.0));
+    w.lock_squatted = true;
+    let mut config = oauth_config(10.0);
+    config.lock_timeout_ms = 2_000.0;
+    let tab = w.open_tab(config);
+    w.sign_in(tab);
+    w.now = T0 + 19_800.0;
+    assert_eq!(w.access(tab), Access::Wait);
+    w.run_until(T0 + 19_800.0 + 2_100.0, 10.0);
+    assert_eq!(
+        w.tabs[tab].settlements.first().map(|s| s.access.clone()),
+        Some(Err(KeeperError::RefreshTimeout))
+    );
     assert!(
-        tab.keeper.next_wakeup().unwrap() >= T0 + 30_000.0
-            || tab.keeper.next_wakeup().unwrap() == (T0 / 1000.0 + 60.0) * 1000.0
+        w.server.requests.is_empty(),
+        "nothing sent without the lock"
     );
-    tab.keeper.wake(T0 + 55_000.0);
-    assert!(tab.keeper.take_outputs().contains(&Output::StartRefresh));
 }
 
 #[test]
-fn retry_after_is_honoured() {
-    let local = Rc::new(MemoryStore::new());
-    let mut tab = Tab::new(config(10.0), &local, T0);
-    let server = Server::new(60.0, 0.0);
-    tab.sign_in(&server, T0);
-    tab.keeper.request_refresh().unwrap();
-    let step = tab.keeper.refresh_failed(
-        RefreshFailure::Retry {
-            retry_after_ms: Some(2_000.0),
-        },
+fn retry_after_is_honoured_up_to_the_cap_and_ends_the_sequence_beyond_it() {
+    let mut w = World::new(Server::new(60.0));
+    w.server.faults.push_back(Fault::RetryAfter(429, 2_000.0));
+    let tab = w.open_tab(oauth_config(10.0));
+    w.sign_in(tab);
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 5_000.0, 10.0);
+    let t = w.request_times();
+    assert!(t.len() == 2 && t[1] - t[0] >= 2_000.0, "{t:?}");
+
+    let mut w = World::new(Server::new(60.0));
+    w.server
+        .faults
+        .push_back(Fault::RetryAfter(429, 3_000_000_000.0));
+    let mut config = oauth_config(10.0);
+    config.retry.max_delay_ms = 1_000.0;
+    let tab = w.open_tab(config);
+    w.sign_in(tab);
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 40_000.0, 50.0);
+    assert_eq!(
+        w.server.requests.len(),
         1,
-        T0,
+        "no attempt before the server's time"
     );
-    assert!(matches!(step, NextStep::RetryIn(d) if d >= 2_000.0));
+    assert!(errors(&w, tab).contains(&(KeeperError::RefreshFailed, Some(3_000_000.0))));
+    assert_eq!(
+        w.refresh(tab),
+        Err(KeeperError::RefreshFailed),
+        "refresh() respects it too"
+    );
 }
 
 #[test]
-fn invalid_grant_clears_everywhere_unless_another_tab_has_newer_tokens() {
-    let server = Server::new(300.0, 0.0);
-    let local = Rc::new(MemoryStore::new());
-    let mut a = Tab::new(config(60.0), &local, T0);
-    a.sign_in(&server, T0);
-    a.keeper.take_outputs();
-    a.keeper.request_refresh().unwrap();
-    a.keeper.refresh_failed(RefreshFailure::InvalidGrant, 1, T0);
-    let out = a.keeper.take_outputs();
-    assert!(out.contains(&Output::Cleared(ClearReason::InvalidGrant)));
-    assert!(out.iter().any(|o| matches!(o, Output::Broadcast(_))));
-    assert_eq!(a.keeper.access_token(), None);
-    assert!(local.get("tokenkeeper:tokens").unwrap().is_none());
+fn a_cors_refusal_is_found_by_probing_and_never_retried_automatically() {
+    let mut w = World::new(Server::new(5.0));
+    w.server.allows_cors = false;
+    let tab = w.open_tab(oauth_config(2.0));
+    w.sign_in(tab);
+    w.run_until(T0 + 30_000.0, 10.0);
+    assert_eq!(
+        w.server.requests.len(),
+        1,
+        "exactly one refresh request in 30 s"
+    );
+    assert!(errors(&w, tab).contains(&(KeeperError::RefreshCors, None)));
+    // The token has expired: callers learn why at once, without a request.
+    assert_eq!(w.access(tab), Access::Fail(KeeperError::RefreshCors));
+    assert_eq!(w.server.requests.len(), 1);
+    // refresh() tries again (the app fixed something, or asks explicitly).
+    w.server.allows_cors = true;
+    w.refresh(tab).unwrap();
+    w.run_until(w.now + 1_000.0, 10.0);
+    assert_eq!(w.server.requests.len(), 2);
+}
+
+#[test]
+fn a_dropped_connection_with_cors_allowed_is_retried() {
+    let mut w = World::new(Server::new(60.0));
+    w.server.faults.push_back(Fault::Drop);
+    let tab = w.open_tab(oauth_config(10.0));
+    w.sign_in(tab);
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 5_000.0, 10.0);
+    assert_eq!(w.server.refreshes, 1, "{:?}", w.request_times());
+    assert!(w.tabs[tab]
+        .steps
+        .iter()
+        .any(|(_, s)| matches!(s, Step::Probe { .. })));
 }
 
 #[test]
 fn skewed_clocks_neither_loop_nor_sign_out_early() {
     for offset_ms in [600_000.0, -600_000.0] {
-        let server = Server::new(5.0, offset_ms);
-        let local = Rc::new(MemoryStore::new());
-        let mut tab = Tab::new(config(2.0), &local, T0);
-        tab.sign_in(&server, T0);
-        let mut now = T0;
-        let mut cleared = false;
-        while now < T0 + 30_000.0 {
-            now += 50.0;
-            let out = tab.step(&server, now);
-            cleared |= out.iter().any(|o| matches!(o, Output::Cleared(_)));
-            if let Access::Fresh(t) = tab.keeper.access(now) {
-                let exp = tokenkeeper::time_claims(&t).unwrap().exp.unwrap();
-                assert!(
-                    (now + offset_ms) / 1000.0 < exp,
-                    "expired token handed out (offset {offset_ms})"
-                );
-            }
+        let mut server = Server::new(5.0);
+        server.clock_offset_ms = offset_ms;
+        let mut w = World::new(server);
+        let tab = w.open_tab(oauth_config(2.0));
+        w.sign_in(tab);
+        while w.now < T0 + 30_000.0 {
+            w.run_until(w.now + 50.0, 50.0);
+            assert!(
+                !handed_out_expired(&mut w, tab),
+                "expired token handed out (offset {offset_ms})"
+            );
         }
-        let refreshes = server.borrow().refreshes;
-        assert!(!cleared, "signed out (offset {offset_ms})");
-        // The client that is ahead learns the skew from the first refresh's Date header.
+        assert!(
+            cleared(&w, tab).is_empty(),
+            "signed out (offset {offset_ms})"
+        );
+        let refreshes = w.server.refreshes;
         assert!(
             (9..=13).contains(&refreshes),
             "{refreshes} refreshes (offset {offset_ms})"
@@ -355,115 +474,161 @@ fn skewed_clocks_neither_loop_nor_sign_out_early() {
 }
 
 #[test]
+fn skew_is_learnt_from_the_date_header_when_tokens_carry_no_iat() {
+    // Tokens with exp only (no iat, no expires_in evidence used here), the issuer 10 min ahead:
+    // the Date header is the only clue, and without it expired tokens would be handed out.
+    let mut server = Server::new(5.0);
+    server.clock_offset_ms = 600_000.0;
+    server.with_iat = false;
+    let mut w = World::new(server);
+    let tab = w.open_tab(oauth_config(2.0));
+    w.sign_in(tab);
+    w.tabs[tab].keeper.request_refresh(w.now).unwrap();
+    w.run_until(T0 + 2_000.0, 10.0);
+    let mut expired = 0;
+    while w.now < T0 + 30_000.0 {
+        w.run_until(w.now + 50.0, 50.0);
+        expired += handed_out_expired(&mut w, tab) as u32;
+    }
+    assert_eq!(expired, 0);
+    assert!((w.tabs[tab].keeper.skew_ms() - 600_000.0).abs() < 2_000.0);
+}
+
+#[test]
+fn one_bogus_date_header_neither_hands_out_an_expired_token_nor_loops() {
+    for off in [-86_400_000.0, 86_400_000.0] {
+        let mut w = World::new(Server::new(5.0));
+        w.server.faults.push_back(Fault::Date(off));
+        let tab = w.open_tab(oauth_config(2.0));
+        w.sign_in(tab);
+        while w.now < T0 + 30_000.0 {
+            w.run_until(w.now + 50.0, 50.0);
+            assert!(
+                !handed_out_expired(&mut w, tab),
+                "expired token after a Date {off} ms off"
+            );
+        }
+        assert!(
+            (9..=13).contains(&w.server.refreshes),
+            "{} refreshes (Date {off} ms off)",
+            w.server.refreshes
+        );
+    }
+}
+
+#[test]
 fn a_client_behind_the_issuer_learns_the_skew_from_a_future_iat() {
-    let server = Server::new(3600.0, 600_000.0); // issuer 10 min ahead
-    let local = Rc::new(MemoryStore::new());
-    let mut tab = Tab::new(config(60.0), &local, T0);
-    tab.sign_in(&server, T0);
-    let exp = tab.keeper.expires_at().unwrap();
+    let mut server = Server::new(3600.0);
+    server.clock_offset_ms = 600_000.0; // issuer 10 min ahead
+    let mut w = World::new(server);
+    let tab = w.open_tab(oauth_config(60.0));
+    w.sign_in(tab);
+    let k = &w.tabs[tab].keeper;
+    let exp = k.expires_at().unwrap();
     // Due 60 s before exp in issuer time, which is 10 min earlier on this clock.
-    let due = tab.keeper.next_wakeup().unwrap();
+    let due = k.next_wakeup().unwrap();
     assert!(
         due <= (exp - 60.0) * 1000.0 - 600_000.0 + 1.0 && due >= (exp - 66.0) * 1000.0 - 600_000.0,
         "{due}"
     );
-    assert_eq!(tab.keeper.session().unwrap().skew_ms, Some(600_000.0));
+    assert_eq!(k.session().unwrap().skew_ms, Some(600_000.0));
 }
 
 #[test]
 fn getaccesstoken_decisions() {
-    let server = Server::new(100.0, 0.0);
-    let local = Rc::new(MemoryStore::new());
-    let mut tab = Tab::new(config(30.0), &local, T0);
-    assert_eq!(tab.keeper.access(T0), Access::Fail(KeeperError::NoToken));
-    tab.keeper
-        .set_tokens(server.borrow_mut().login(T0), false, T0)
-        .unwrap();
-    assert!(matches!(tab.keeper.access(T0 + 1_000.0), Access::Fresh(_)));
-    assert_eq!(
-        tab.keeper.access(T0 + 75_000.0),
-        Access::Refresh,
-        "within the margin"
-    );
-    // After a failed refresh, a token with enough validity left is still handed out...
-    assert!(tab
-        .keeper
-        .usable_token(T0 + 75_000.0, Some(KeeperError::RefreshFailed))
-        .is_ok());
+    let mut w = World::new(Server::new(100.0));
+    let tab = w.open_tab(oauth_config(30.0));
+    assert_eq!(w.access(tab), Access::Fail(KeeperError::NoToken));
+    w.sign_in(tab);
+    w.now = T0 + 1_000.0;
+    assert!(matches!(w.access(tab), Access::Fresh(_)));
+    w.server.always = Some(Fault::Status(500));
+    w.now = T0 + 75_000.0;
+    assert_eq!(w.access(tab), Access::Wait, "within the margin");
+    w.run_until(T0 + 75_200.0, 10.0);
+    // After a failed attempt, a token with enough validity left is still handed out...
+    assert!(w.tabs[tab].settlements[0].access.is_ok());
+    assert!(matches!(w.access(tab), Access::Fresh(_)));
     // ...an expired one never is.
+    w.now = T0 + 100_000.0;
+    assert_eq!(w.access(tab), Access::Fail(KeeperError::RefreshFailed));
+
+    let mut no_refresh = World::new(Server::new(100.0));
+    let tab = no_refresh.open_tab(KeeperConfig::default());
+    no_refresh.sign_in(tab);
     assert_eq!(
-        tab.keeper
-            .usable_token(T0 + 100_000.0, Some(KeeperError::RefreshFailed)),
-        Err(KeeperError::RefreshFailed)
-    );
-    let mut no_refresh = Tab::new(KeeperConfig::default(), &Rc::new(MemoryStore::new()), T0);
-    no_refresh
-        .keeper
-        .set_tokens(server.borrow_mut().login(T0), false, T0)
-        .unwrap();
-    assert_eq!(
-        no_refresh.keeper.request_refresh(),
+        no_refresh.refresh(tab),
         Err(KeeperError::RefreshUnavailable)
     );
+    no_refresh.now = T0 + 200_000.0;
     assert_eq!(
-        no_refresh.keeper.access(T0 + 200_000.0),
+        no_refresh.access(tab),
         Access::Fail(KeeperError::TokenExpired)
     );
 }
 
 #[test]
 fn absent_and_fractional_exp() {
-    let local = Rc::new(MemoryStore::new());
+    let local = || Ok(Box::new(MemoryStore::new()) as Box<dyn tokenkeeper::store::Store>);
     // No exp and no expires_in: nothing to schedule, the token is handed out as it is.
-    let mut tab = Tab::new(config(60.0), &local, T0);
-    tab.keeper
-        .set_tokens(
-            TokenSet {
-                access_token: "opaque".into(),
-                refresh_token: Some("r".into()),
-                ..TokenSet::default()
-            },
-            false,
-            T0,
-        )
-        .unwrap();
-    assert_eq!(tab.keeper.next_wakeup(), None);
-    assert_eq!(tab.keeper.access(T0 + 1e9), Access::Fresh("opaque".into()));
+    let mut k = Keeper::new(oauth_config(60.0), local(), local(), T0);
+    k.set_tokens(
+        TokenSet {
+            access_token: "opaque".into(),
+            refresh_token: Some("r".into()),
+            ..TokenSet::default()
+        },
+        false,
+        T0,
+    )
+    .unwrap();
+    assert_eq!(k.next_wakeup(), None);
+    assert_eq!(k.access(T0 + 1e9), Access::Fresh("opaque".into()));
     // A fractional exp keeps its milliseconds: due exactly refreshBefore earlier (up to jitter).
-    let mut tab = Tab::new(
+    let mut k = Keeper::new(
         KeeperConfig {
             random_seed: 7,
-            ..config(60.0)
+            ..oauth_config(60.0)
         },
-        &local,
+        local(),
+        local(),
         T0,
     );
     let exp = T0 / 1000.0 + 3600.25;
-    tab.keeper.set_tokens(access_only(exp), false, T0).unwrap();
-    let due = tab.keeper.next_wakeup().unwrap();
+    let tokens = TokenSet {
+        access_token: jwt(&format!(r#"{{"iat":{},"exp":{exp}}}"#, T0 / 1000.0)),
+        ..TokenSet::default()
+    };
+    k.set_tokens(tokens, false, T0).unwrap();
+    let due = k.next_wakeup().unwrap();
     assert!(
         due <= (exp - 60.0) * 1000.0 && due >= (exp - 65.0) * 1000.0,
         "{due}"
     );
-    assert_eq!(tab.keeper.expires_at(), Some(exp));
+    assert_eq!(k.expires_at(), Some(exp));
 }
 
 #[test]
 fn jitter_stays_within_its_bounds_over_many_tokens() {
-    let local = Rc::new(MemoryStore::new());
     let exp = T0 / 1000.0 + 3600.0;
     let mut seen = Vec::new();
     for seed in 1..200u64 {
-        let mut tab = Tab::new(
+        let local = || Ok(Box::new(MemoryStore::new()) as Box<dyn tokenkeeper::store::Store>);
+        let mut k = Keeper::new(
             KeeperConfig {
                 random_seed: seed * 7919,
-                ..config(60.0)
+                ..oauth_config(60.0)
             },
-            &local,
+            local(),
+            local(),
             T0,
         );
-        tab.keeper.set_tokens(access_only(exp), false, T0).unwrap();
-        let due = tab.keeper.next_wakeup().unwrap();
+        let tokens = TokenSet {
+            access_token: jwt(&format!(r#"{{"iat":{},"exp":{exp}}}"#, T0 / 1000.0)),
+            ..TokenSet::default()
+        };
+        k.set_tokens(tokens, false, T0).unwrap();
+        let due = k.next_wakeup().unwrap();
         let early_ms = (exp - 60.0) * 1000.0 - due;
         assert!((0.0..=5_000.0).contains(&early_ms), "{early_ms}");
         seen.push(early_ms);
@@ -474,67 +639,54 @@ fn jitter_stays_within_its_bounds_over_many_tokens() {
 }
 
 #[test]
-fn a_rotation_message_reaches_only_tabs_holding_the_spent_refresh_token() {
-    let server = Server::new(300.0, 0.0);
+fn a_rotation_reaches_only_tabs_holding_the_spent_refresh_token() {
     let session_only = || KeeperConfig {
-        storage: tokenkeeper::store::StorageKind::Session,
-        ..config(60.0)
+        storage: StorageKind::Session,
+        ..oauth_config(60.0)
     };
-    let no_local = || Err(tokenkeeper::store::StoreError::Unavailable);
-    let mut a = Keeper::new(
-        session_only(),
-        Ok(Box::new(MemoryStore::new())),
-        no_local(),
-        T0,
-    );
-    let mut duplicate = Keeper::new(
-        session_only(),
-        Ok(Box::new(MemoryStore::new())),
-        no_local(),
-        T0,
-    );
-    let mut other_user = Keeper::new(
-        session_only(),
-        Ok(Box::new(MemoryStore::new())),
-        no_local(),
-        T0,
-    );
-    // (The simulated server tracks one session: the other user signs in first.)
-    other_user
-        .set_tokens(server.borrow_mut().login(T0), false, T0)
-        .unwrap();
-    let login = server.borrow_mut().login(T0);
+    let no_local = || Err(StoreError::Unavailable);
+    let session = || Ok(Box::new(MemoryStore::new()) as Box<dyn tokenkeeper::store::Store>);
+    let mut server = Server::new(300.0);
+    let mut a = Keeper::new(session_only(), session(), no_local(), T0);
+    let mut duplicate = Keeper::new(session_only(), session(), no_local(), T0);
+    let mut other_user = Keeper::new(session_only(), session(), no_local(), T0);
+    other_user.set_tokens(server.issue(T0), false, T0).unwrap();
+    let login = server.issue(T0);
     a.set_tokens(login.clone(), false, T0).unwrap();
-    duplicate.set_tokens(login, false, T0).unwrap();
+    duplicate.set_tokens(login.clone(), false, T0).unwrap();
     let other_token = other_user.access_token().unwrap().to_owned();
     for k in [&mut a, &mut duplicate, &mut other_user] {
         k.take_outputs();
     }
-    a.request_refresh().unwrap();
-    let rt = a.refresh_ticket().unwrap().tokens.refresh_token.unwrap();
-    let fresh = server.borrow_mut().refresh(&rt, T0).unwrap();
-    a.refresh_succeeded(fresh, None, T0).unwrap();
-    let message = a
+    let fresh = server.issue(T0);
+    a.refreshed(fresh, None, T0).unwrap();
+    let (spent, secret, record) = a
         .take_outputs()
         .into_iter()
-        .find_map(|o| {
-            if let Output::Broadcast(m @ tokenkeeper::keeper::TabMessage::Rotated { .. }) = o {
-                Some(m)
-            } else {
-                None
-            }
+        .find_map(|o| match o {
+            Output::PostRotation {
+                spent,
+                secret,
+                record,
+            } => Some((spent, secret, record)),
+            _ => None,
         })
-        .expect("the rotation is announced to the other tabs");
-    if let tokenkeeper::keeper::TabMessage::Rotated { spent, record } = &message {
-        assert_eq!(spent, &tokenkeeper::keeper::fingerprint(&rt));
-        assert_ne!(
-            spent, &rt,
-            "the message names the spent token by fingerprint only"
-        );
-        assert!(record.contains(a.access_token().unwrap()));
-    }
-    duplicate.on_tab_message(message.clone(), T0);
-    other_user.on_tab_message(message, T0);
+        .expect("the rotation is posted for the other tabs");
+    let rt = login.refresh_token.unwrap();
+    assert_eq!(spent, tokenkeeper::sha256::fingerprint(&rt));
+    assert_eq!(
+        secret, rt,
+        "sealed under the spent token, which only its holders have"
+    );
+    assert!(!spent.contains(&rt));
+    assert_eq!(duplicate.rotation_secret(&spent), Some(rt.as_str()));
+    assert_eq!(
+        other_user.rotation_secret(&spent),
+        None,
+        "another session cannot read it"
+    );
+    duplicate.on_rotation(&spent, &record, T0);
+    other_user.on_rotation(&spent, &record, T0);
     assert_eq!(
         duplicate.access_token(),
         a.access_token(),
@@ -542,11 +694,33 @@ fn a_rotation_message_reaches_only_tabs_holding_the_spent_refresh_token() {
     );
     assert!(duplicate
         .take_outputs()
-        .contains(&Output::Changed(ChangeOrigin::OtherTab)));
+        .contains(&Output::Event(Event::Changed(ChangeOrigin::OtherTab))));
     assert_eq!(
         other_user.access_token(),
         Some(other_token.as_str()),
         "another session is untouched"
     );
     assert!(other_user.take_outputs().is_empty());
+}
+
+#[test]
+fn memory_storage_never_posts_tokens_to_other_tabs() {
+    let mut server = Server::new(300.0);
+    let none = || Err(StoreError::Unavailable);
+    let mut k = Keeper::new(
+        KeeperConfig {
+            storage: StorageKind::Memory,
+            ..oauth_config(60.0)
+        },
+        none(),
+        none(),
+        T0,
+    );
+    k.set_tokens(server.issue(T0), false, T0).unwrap();
+    k.take_outputs();
+    k.refreshed(server.issue(T0), None, T0).unwrap();
+    assert!(!k
+        .take_outputs()
+        .iter()
+        .any(|o| matches!(o, Output::PostRotation { .. })));
 }

@@ -6,10 +6,11 @@ use std::rc::Rc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use tokenkeeper::keeper::{ChangeOrigin, Keeper, KeeperConfig, Output, TabMessage, TokenSet};
+use tokenkeeper::keeper::{Access, ChangeOrigin, Event, Keeper, KeeperConfig, Output, TabMessage};
 use tokenkeeper::record::{self, ClearReason, Record};
 use tokenkeeper::schedule::{timer_delay, MAX_TIMER_DELAY_MS};
 use tokenkeeper::store::{MemoryStore, StorageKind, Store, StoreError};
+use tokenkeeper::tokens::TokenSet;
 use tokenkeeper::{KeeperError, TokenError};
 
 const T0: f64 = 1_700_000_000_000.0; // epoch ms
@@ -64,7 +65,7 @@ fn cleared_reasons(outputs: &[Output]) -> Vec<ClearReason> {
     outputs
         .iter()
         .filter_map(|o| {
-            if let Output::Cleared(r) = o {
+            if let Output::Event(Event::Cleared(r)) = o {
                 Some(*r)
             } else {
                 None
@@ -91,7 +92,7 @@ fn remember_me_goes_to_local_storage_and_is_restored() {
     assert_eq!(again.storage_kind(), StorageKind::Local);
     assert_eq!(
         again.take_outputs(),
-        vec![Output::Changed(ChangeOrigin::Restore)]
+        vec![Output::Event(Event::Changed(ChangeOrigin::Restore))]
     );
 }
 
@@ -170,14 +171,14 @@ fn sign_out_reaches_other_tabs_with_its_reason() {
     b.on_shared_storage_changed(T0);
     assert_eq!(
         b.take_outputs(),
-        vec![Output::Changed(ChangeOrigin::OtherTab)]
+        vec![Output::Event(Event::Changed(ChangeOrigin::OtherTab))]
     );
     assert_eq!(b.access_token(), a.access_token());
 
     a.take_outputs();
     a.clear(ClearReason::InvalidGrant, T0);
     let out = a.take_outputs();
-    assert!(out.contains(&Output::Broadcast(TabMessage::Cleared(
+    assert!(out.contains(&Output::Post(TabMessage::Cleared(
         ClearReason::InvalidGrant
     ))));
     assert_eq!(cleared_reasons(&out), vec![ClearReason::InvalidGrant]);
@@ -228,17 +229,24 @@ fn storage_faults_fall_back_to_memory_and_keep_the_tokens() {
     assert_eq!(k.storage_kind(), StorageKind::Memory);
     assert_eq!(
         k.take_outputs(),
-        vec![Output::Error(KeeperError::StorageBlocked)]
+        vec![Output::Event(Event::Error(
+            KeeperError::StorageBlocked,
+            None
+        ))]
     );
     k.set_tokens(tokens(T0 / 1000.0 + 60.0), true, T0).unwrap();
     assert_eq!(k.storage_kind(), StorageKind::Memory);
-    assert!(k
-        .take_outputs()
-        .contains(&Output::Error(KeeperError::StorageUnavailable)));
+    assert!(k.take_outputs().contains(&Output::Event(Event::Error(
+        KeeperError::StorageUnavailable,
+        None
+    ))));
     assert!(k.access_token().is_some());
     // Reported once, not at every write.
     k.set_tokens(tokens(T0 / 1000.0 + 90.0), true, T0).unwrap();
-    assert_eq!(k.take_outputs(), vec![Output::Changed(ChangeOrigin::Set)]);
+    assert_eq!(
+        k.take_outputs(),
+        vec![Output::Event(Event::Changed(ChangeOrigin::Set))]
+    );
 
     // localStorage full: remember-me fails, the tokens stay in memory.
     let full = Rc::new(MemoryStore::with_quota(64));
@@ -251,9 +259,10 @@ fn storage_faults_fall_back_to_memory_and_keep_the_tokens() {
     let t = tokens(T0 / 1000.0 + 60.0);
     k.set_tokens(t.clone(), true, T0).unwrap();
     assert_eq!(k.storage_kind(), StorageKind::Memory);
-    assert!(k
-        .take_outputs()
-        .contains(&Output::Error(KeeperError::StorageQuota)));
+    assert!(k.take_outputs().contains(&Output::Event(Event::Error(
+        KeeperError::StorageQuota,
+        None
+    ))));
     assert_eq!(k.access_token(), Some(t.access_token.as_str()));
     assert!(full.get(KEY).unwrap().is_none());
     drop(browser);
@@ -276,7 +285,11 @@ fn corrupt_foreign_and_future_records_are_reported_and_ignored() {
         let browser = Browser::new();
         browser.local.set(KEY, stored).unwrap();
         let mut k = browser.tab(KeeperConfig::default(), Rc::new(MemoryStore::new()), T0);
-        assert_eq!(k.take_outputs(), vec![Output::Error(error)], "{stored}");
+        assert_eq!(
+            k.take_outputs(),
+            vec![Output::Event(Event::Error(error, None))],
+            "{stored}"
+        );
         assert_eq!(k.access_token(), None);
         assert_eq!(
             browser.local.get(KEY).unwrap().as_deref(),
@@ -373,13 +386,13 @@ fn expired_fires_once_at_exp() {
     k.tick(T0 + 1999.0);
     assert!(k.take_outputs().is_empty());
     k.tick(T0 + 2000.0);
-    assert_eq!(k.take_outputs(), vec![Output::Expired]);
+    assert_eq!(k.take_outputs(), vec![Output::Event(Event::Expired)]);
     k.tick(T0 + 5000.0);
     assert!(k.take_outputs().is_empty(), "only once");
     assert_eq!(k.next_wakeup(), None);
     assert_eq!(
-        k.access_token_for_use(T0 + 5000.0),
-        Err(KeeperError::TokenExpired)
+        k.access(T0 + 5000.0),
+        Access::Fail(KeeperError::TokenExpired)
     );
 }
 
@@ -402,7 +415,7 @@ fn a_40_day_token_schedules_without_firing() {
     assert_eq!(first, MAX_TIMER_DELAY_MS);
     k.tick(T0 + first);
     assert!(k.take_outputs().is_empty(), "no early expired event");
-    assert_eq!(k.access_token_for_use(T0 + first).map(|_| ()), Ok(()));
+    assert!(matches!(k.access(T0 + first), Access::Fresh(_)));
 }
 
 #[test]
@@ -416,7 +429,7 @@ fn idle_timeout_counts_from_the_last_activity_in_any_tab() {
     k.touch(T0 + 30_000.0);
     assert!(k
         .take_outputs()
-        .contains(&Output::Broadcast(TabMessage::Activity(T0 + 30_000.0))));
+        .contains(&Output::Post(TabMessage::Activity(T0 + 30_000.0))));
     k.on_tab_message(TabMessage::Activity(T0 + 50_000.0), T0 + 50_000.0);
     assert_eq!(k.next_wakeup(), Some(T0 + 110_000.0));
     k.tick(T0 + 109_999.0);
@@ -469,26 +482,20 @@ fn max_session_counts_from_the_first_set_tokens() {
 
 #[test]
 fn config_validation() {
+    // Options are checked where they are read (keeper::config::parse_options): the same
+    // cases, as the app would give them.
+    use tokenkeeper::keeper::config::{parse_options, Page};
     let bad = [
-        KeeperConfig {
-            namespace: String::new(),
-            ..KeeperConfig::default()
-        },
-        KeeperConfig {
-            idle_timeout_ms: Some(0.0),
-            ..KeeperConfig::default()
-        },
-        KeeperConfig {
-            max_session_ms: Some(f64::NAN),
-            ..KeeperConfig::default()
-        },
-        KeeperConfig {
-            min_validity_s: -1.0,
-            ..KeeperConfig::default()
-        },
+        r#"{"namespace":""}"#,
+        r#"{"idleTimeoutSeconds":0}"#,
+        r#"{"maxSessionSeconds":"\u0000non-finite"}"#,
+        r#"{"minValiditySeconds":-1}"#,
     ];
-    for c in bad {
-        assert_eq!(c.validate().unwrap_err().code(), "ERR_INVALID_ARGUMENT");
+    for options in bad {
+        assert!(
+            parse_options(options, &Page::default()).is_err(),
+            "{options}"
+        );
     }
-    assert!(KeeperConfig::default().validate().is_ok());
+    assert!(parse_options("{}", &Page::default()).is_ok());
 }

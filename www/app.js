@@ -79,7 +79,7 @@ $("clear").addEventListener("click", () => {
 // The keeper panel: where the tokens are, and every event, as it happens.
 const keeper = new TokenKeeper({
   namespace: "tokenkeeper-demo",
-  oauth: { tokenEndpoint: "/token", clientId: "tokenkeeper-spa" },
+  oauth: { tokenEndpoint: new URL("/token", location.href).href, clientId: "tokenkeeper-spa" },
   refreshBeforeSeconds: 5,
 });
 async function showServer() {

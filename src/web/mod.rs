@@ -1,13 +1,7 @@
-//! Everything that touches the browser (or Node's globals): web storage, timers, event
-//! listeners, messages between tabs, and the driver that runs the pure keeper on them.
-//! Each handle cleans up after itself on `Drop`, so disposing a keeper is dropping things.
+//! What touches the browser from Rust: the module's allocator, and web storage through
+//! web-sys. Everything asynchronous (timers, locks, fetch, channels, WebCrypto) is carried
+//! out by the JavaScript facade, step by step, as the pure keeper asks.
 
 pub mod allocator;
-pub mod convert;
-pub mod driver;
-pub mod http;
-pub mod listen;
-pub mod lock;
+#[cfg(feature = "keeper")]
 pub mod storage;
-pub mod tabs;
-pub mod timer;

@@ -92,7 +92,8 @@ test("a refresh callback: used for refresh(), its invalid_grant signs out", asyn
   const [a, b] = await Promise.all([keeper.refresh(), keeper.refresh()]);
   assert.equal(calls, 1, "concurrent refresh() calls share one refresh");
   assert.equal(a.accessToken, b.accessToken);
-  assert.equal(a.refreshToken, "r1");
+  // Changed with API §3: refresh() resolves to the access token's details, never the refresh token.
+  assert.equal(a.refreshToken, undefined);
   assert.equal(keeper.claims.n, 1);
   keeper.setTokens({ accessToken: await sign({ n: 9, exp: Math.floor(Date.now() / 1000) + 600 }), refreshToken: "revoked" });
   await assert.rejects(keeper.refresh(), { code: "ERR_INVALID_GRANT" });
@@ -105,7 +106,11 @@ test("keeper.fetch in Node: a 401 with a stream body is not retried; a replayabl
   const { startTokenServer } = await import("../support/token-server.mjs");
   const srv = await startTokenServer({ lifetimeSeconds: 60 });
   try {
-    const keeper = new tk.TokenKeeper({ storage: "memory", oauth: { tokenEndpoint: srv.tokenEndpoint, clientId: srv.clientId } });
+    const keeper = new tk.TokenKeeper({
+      storage: "memory",
+      oauth: { tokenEndpoint: srv.tokenEndpoint, clientId: srv.clientId },
+      allowedOrigins: [srv.url],
+    });
     keeper.setTokens(await srv.login());
     srv.revokeIssuedAccessTokens();
     const stream = new ReadableStream({

@@ -30,7 +30,7 @@ async function withServer(options, scenario) {
 }
 
 function oauthOptions(srv, extra = {}) {
-  return { oauth: { tokenEndpoint: "/token", clientId: srv.clientId }, ...extra };
+  return { oauth: { tokenEndpoint: srv.tokenEndpoint, clientId: srv.clientId }, ...extra };
 }
 
 async function openTab(context, srv, options, query = "") {
@@ -140,7 +140,8 @@ describe("failure drills", () => {
         return { access: set.accessToken, hasRefresh: typeof set.refreshToken === "string" };
       });
       assert.notEqual(result.access, before);
-      assert.equal(result.hasRefresh, true);
+      // Changed with API §3: refresh() resolves to the access token's details only.
+      assert.equal(result.hasRefresh, false);
       assert.equal(srv.stats.refreshRequests, 3);
       const presented = srv.stats.log.map((e) => e.presented);
       assert.equal(new Set(presented).size, 1, "the same refresh token on every attempt");

@@ -9,6 +9,7 @@ import init, {
   TokenError,
   TokenKeeper,
   type TokenSet,
+  type RefreshResult,
   type JwtHeader,
   type JwtPayload,
 } from "tokenkeeper";
@@ -45,7 +46,7 @@ try {
 const keeper = new TokenKeeper({ namespace: "app", storage: "local", idleTimeoutSeconds: 900 });
 keeper.setTokens({ accessToken: token, refreshToken: "r", expiresIn: 300 }, { remember: true });
 const fresh: Promise<string> = keeper.getAccessToken();
-const renewed: Promise<TokenSet> = keeper.refresh();
+const renewed: Promise<RefreshResult> = keeper.refresh();
 const response: Promise<Response> = keeper.fetch("/api", { method: "POST", body: "x" });
 const refreshing = new TokenKeeper({
   refresh: async (current: TokenSet) => ({ accessToken: current.accessToken, refreshToken: "r2", expiresIn: 60 }),
@@ -55,8 +56,9 @@ const viaOAuth = new TokenKeeper({ oauth: { tokenEndpoint: "/token", clientId: "
 const off: () => void = keeper.on("cleared", (d) => console.log(d.reason === "idle"));
 keeper.on("error", (d) => console.log(d.code, d.message));
 const kind: "session" | "local" | "memory" = keeper.storageKind;
-// @ts-expect-error unknown event
 keeper.on("refreshing", () => {});
+// @ts-expect-error unknown event
+keeper.on("refreshd", () => {});
 // @ts-expect-error storage kinds are a closed set
 new TokenKeeper({ storage: "cookie" });
 

@@ -9,6 +9,8 @@
 //! serde_json's code out of the wasm module. It is iterative, so no nesting depth can
 //! overflow the stack.
 
+pub mod value;
+
 use crate::claims::TimeClaims;
 use crate::error::TimeClaim;
 use crate::number::parse_json_number;

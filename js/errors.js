@@ -1,0 +1,51 @@
+// @ts-check
+// TokenError and the ways the facade makes one. Codes and messages come from Rust (through
+// js/generated/constants.js or a JSON error reply), never from token text.
+import { JS_ERROR, KEEPER_ERROR, TOKEN_ERROR } from "./generated/constants.js";
+
+/** Every failure of the package, with a stable `code`. Never carries token text. */
+export class TokenError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   * @param {{ part?: string, claim?: string, cause?: unknown }} [details]
+   */
+  constructor(code, message, details) {
+    super(message, details && details.cause !== undefined ? { cause: details.cause } : undefined);
+    /** @type {string} */
+    this.code = code;
+    if (details && details.part !== undefined) /** @type {any} */ (this).part = details.part;
+    if (details && details.claim !== undefined) /** @type {any} */ (this).claim = details.claim;
+  }
+}
+TokenError.prototype.name = "TokenError";
+
+/** The decoding error with this (negative) wire code. */
+export function tokenErrorFromWire(/** @type {number} */ wire) {
+  const [code, message, part, claim] = TOKEN_ERROR.get(wire) ?? TOKEN_ERROR.get(-1) ?? ["ERR_TOKEN_MALFORMED", ""];
+  return new TokenError(code, message, { part, claim });
+}
+
+/** The keeper error with this code (its message as Rust words it). */
+export function keeperError(/** @type {string} */ code) {
+  return new TokenError(code, KEEPER_ERROR[code] ?? code);
+}
+
+/** A TokenError from a JSON error reply of the wasm side: `{code, message, part?, claim?}`. */
+export function errorFromReply(/** @type {string | { code: string, message: string, part?: string, claim?: string }} */ reply) {
+  const e = typeof reply === "string" ? JSON.parse(reply) : reply;
+  return new TokenError(e.code, e.message, { part: e.part, claim: e.claim });
+}
+
+export function notInitialized() {
+  return new TokenError(...JS_ERROR.NOT_INITIALIZED);
+}
+
+export function initFailed(/** @type {string} */ why, /** @type {unknown} */ cause) {
+  const [code, message] = JS_ERROR.INIT_FAILED;
+  return new TokenError(code, why ? `${message}: ${why}` : message, { cause });
+}
+
+export function invalidArgument(/** @type {string} */ message) {
+  return new TokenError("ERR_INVALID_ARGUMENT", message);
+}

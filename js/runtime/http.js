@@ -1,0 +1,103 @@
+// @ts-check
+// The token endpoint over fetch, as the refresh protocol asks for it: a POST that never
+// follows redirects, is aborted after its timeout, and never reads more than 1 MiB; and the
+// probes that tell a CORS refusal from a network failure.
+import { MAX_RESPONSE_BYTES } from "../generated/constants.js";
+
+const FORM = "application/x-www-form-urlencoded";
+
+/** Whether the browser believes it is online (true where nobody says otherwise). */
+export function online() {
+  const nav = /** @type {any} */ (globalThis).navigator;
+  return !(nav && nav.onLine === false);
+}
+
+/** The body as text, or null when it is over `max` bytes (then it is not read further). */
+async function readLimited(/** @type {Response} */ response, /** @type {number} */ max) {
+  const declared = Number(response.headers.get("content-length"));
+  if (declared > max) {
+    await response.body?.cancel().catch(() => {});
+    return null;
+  }
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  /** @type {Uint8Array[]} */
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** What a failed fetch or body read means for the protocol. */
+function failure(/** @type {any} */ error) {
+  return error && error.name === "TimeoutError" ? { r: "timeout" } : { r: "network-error", online: online() };
+}
+
+/**
+ * POSTs a form to a token endpoint; resolves to the protocol's report of the answer.
+ * @param {{ url: string, body: string, dpopProof?: string, timeoutMs: number }} request
+ */
+export async function postForm({ url, body, dpopProof, timeoutMs }) {
+  /** @type {Record<string, string>} */
+  const headers = { "content-type": FORM, accept: "application/json" };
+  if (dpopProof) headers.dpop = dpopProof;
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const response = await fetch(url, { method: "POST", headers, body, cache: "no-store", redirect: "manual", signal });
+    const text = await readLimited(response, MAX_RESPONSE_BYTES);
+    if (text === null) return { r: "too-large" };
+    const header = (/** @type {string} */ name) => response.headers.get(name) ?? undefined;
+    const retryAfter = header("retry-after");
+    return {
+      r: "answer",
+      status: response.status,
+      dateMs: Date.parse(header("date") ?? ""),
+      retryAfter,
+      retryAfterDateMs: Date.parse(retryAfter ?? ""),
+      dpopNonce: header("dpop-nonce"),
+      body: text,
+    };
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+/**
+ * Whether `url` answers a request with CORS, and one without. A request whose answer the page
+ * may not read fails exactly like a dropped connection; only these two tell them apart.
+ */
+export async function probe(/** @type {string} */ url, /** @type {number} */ timeoutMs) {
+  const answers = (/** @type {RequestInit} */ init) =>
+    fetch(url, { ...init, method: "GET", cache: "no-store", credentials: "omit", signal: AbortSignal.timeout(timeoutMs) }).then(
+      () => true,
+      () => false,
+    );
+  if (await answers({ mode: "cors" })) return { r: "probed", corsOk: true, reachable: true };
+  return { r: "probed", corsOk: false, reachable: await answers({ mode: "no-cors" }) };
+}
+
+/** Sends a revocation (best effort: `keepalive` so it survives the page going away). */
+export function postRevocation(/** @type {string} */ url, /** @type {string} */ body, /** @type {string | undefined} */ dpopProof, /** @type {number} */ timeoutMs) {
+  /** @type {Record<string, string>} */
+  const headers = { "content-type": FORM };
+  if (dpopProof) headers.dpop = dpopProof;
+  return fetch(url, { method: "POST", headers, body, keepalive: true, cache: "no-store", signal: AbortSignal.timeout(timeoutMs) }).then(
+    () => {},
+    () => {},
+  );
+}

@@ -1,0 +1,66 @@
+// @ts-check
+// Web Locks as the refresh protocol uses them: the origin-wide refresh lock, and rotations
+// announced through shared locks other tabs can query (the one cross-tab state every tab
+// reads consistently: localStorage is cached per process and updated asynchronously).
+
+/** @returns {any} */
+function webLocks() {
+  const nav = /** @type {any} */ (globalThis).navigator;
+  const locks = nav && typeof nav === "object" ? nav.locks : undefined;
+  return locks && typeof locks.request === "function" ? locks : undefined;
+}
+
+/**
+ * Takes the exclusive lock `name`, waiting at most `timeoutMs`. Resolves to a report; once
+ * "locked", the lock is held until `release()` (set through `onRelease`) is called.
+ * @param {string} name
+ * @param {number} timeoutMs
+ * @param {(release: () => void) => void} onRelease
+ * @returns {Promise<{ r: string }>}
+ */
+export function takeLock(name, timeoutMs, onRelease) {
+  const locks = webLocks();
+  if (!locks) return Promise.resolve({ r: "no-locks" });
+  return new Promise((resolve) => {
+    const signal = AbortSignal.timeout(timeoutMs);
+    locks
+      .request(name, { mode: "exclusive", signal }, () => {
+        return new Promise((release) => {
+          onRelease(() => release(undefined));
+          resolve({ r: "locked" });
+        });
+      })
+      .catch((/** @type {any} */ e) => {
+        const timedOut = e && (e.name === "TimeoutError" || e.name === "AbortError");
+        resolve({ r: timedOut ? "lock-timeout" : "lock-failed" });
+      });
+  });
+}
+
+/** Holds the shared lock `name` for `holdMs`, without waiting for it. */
+export function announce(/** @type {string} */ name, /** @type {number} */ holdMs) {
+  const locks = webLocks();
+  if (!locks) return;
+  locks
+    .request(name, { mode: "shared" }, () => new Promise((r) => setTimeout(r, holdMs)))
+    .catch(() => {});
+}
+
+/** The latest `updatedAt` among held locks named `prefix` + number (-Infinity when none). */
+export async function latestAnnounced(/** @type {string} */ prefix) {
+  const locks = webLocks();
+  if (!locks || typeof locks.query !== "function") return -Infinity;
+  let latest = -Infinity;
+  try {
+    const { held = [] } = await locks.query();
+    for (const lock of held) {
+      if (typeof lock.name === "string" && lock.name.startsWith(prefix)) {
+        const at = Number(lock.name.slice(prefix.length));
+        if (at > latest) latest = at;
+      }
+    }
+  } catch {
+    // A query that fails tells nothing: the tab then relies on its storage, as without locks.
+  }
+  return latest;
+}

@@ -1,0 +1,138 @@
+// @ts-check
+// Carries out the refresh protocol's steps (src/refresh.rs) and reports what each came to.
+// It decides nothing: which lock, how long to wait, what to send, and what an answer means
+// are all Rust's.
+import { announce, latestAnnounced, takeLock } from "./locks.js";
+import { postForm, probe } from "./http.js";
+import { tokenSetFields } from "./token-fields.js";
+
+const TIMED_OUT = Symbol("timed out");
+
+/** A short string property of a thrown value (an OAuth error code), else undefined. */
+function shortText(/** @type {any} */ error, /** @type {string} */ name) {
+  try {
+    const value = error?.[name];
+    return typeof value === "string" && value.length <= 64 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @typedef {object} StepHost  what the steps need from the keeper facade
+ * @property {((tokens: object) => unknown) | undefined} refresh  the app's refresh callback
+ * @property {() => Promise<string | null>} publicJwk  the DPoP key's public JWK (JSON), loading it
+ * @property {(signingInput: string) => Promise<string>} proof  a signed DPoP proof
+ */
+
+export class StepRunner {
+  #host;
+  /** @type {(() => void) | null} */
+  #release = null;
+  /** @type {(() => void) | null} */
+  #endWait = null;
+
+  constructor(/** @type {StepHost} */ host) {
+    this.#host = host;
+  }
+
+  /** Ends the current wait between retries now (`refresh()` was called). */
+  interrupt() {
+    this.#endWait?.();
+  }
+
+  /** Lets go of everything held (dispose). */
+  stop() {
+    this.#release?.();
+    this.#release = null;
+    this.#endWait?.();
+  }
+
+  /** Carries out `step` (JSON from the keeper); resolves to the report for it. */
+  async run(/** @type {any} */ step) {
+    switch (step.step) {
+      case "lock":
+        return takeLock(step.name, step.timeoutMs, (release) => (this.#release = release));
+      case "release":
+        this.#release?.();
+        this.#release = null;
+        return { r: "ok" };
+      case "query-rotation":
+        return { r: "rotation", latest: await latestAnnounced(step.prefix) };
+      case "announce":
+        announce(step.name, step.holdMs);
+        return { r: "ok" };
+      case "wait":
+        return this.#wait(step.ms, step.wakeOnOnline);
+      case "load-key":
+        return this.#host.publicJwk().then(
+          (jwk) => (jwk ? { r: "key", jwk } : { r: "no-key" }),
+          () => ({ r: "no-key" }),
+        );
+      case "send": {
+        let dpopProof;
+        try {
+          dpopProof = step.dpop ? await this.#host.proof(step.dpop) : undefined;
+        } catch {
+          return { r: "no-key" };
+        }
+        return postForm({ url: step.url, body: step.body, dpopProof, timeoutMs: step.timeoutMs });
+      }
+      case "call":
+        return this.#call(step.tokens, step.timeoutMs);
+      case "probe":
+        return probe(step.url, step.timeoutMs);
+      default:
+        return { r: "unknown" };
+    }
+  }
+
+  #wait(/** @type {number} */ ms, /** @type {boolean} */ wakeOnOnline) {
+    return new Promise((resolve) => {
+      const canListen = wakeOnOnline && typeof addEventListener === "function";
+      const done = () => {
+        clearTimeout(timer);
+        if (canListen) removeEventListener("online", done);
+        this.#endWait = null;
+        resolve({ r: "waited" });
+      };
+      const timer = setTimeout(done, ms);
+      /** @type {any} */ (timer).unref?.();
+      if (canListen) addEventListener("online", done);
+      if (wakeOnOnline) this.#endWait = done;
+    });
+  }
+
+  /** The app's refresh callback, bounded by the request timeout like a token request. */
+  async #call(/** @type {object} */ tokens, /** @type {number} */ timeoutMs) {
+    const refresh = this.#host.refresh;
+    if (!refresh) return { r: "callback-failed" };
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let timer;
+    const timeout = new Promise((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+      /** @type {any} */ (timer).unref?.();
+    });
+    try {
+      const result = await Promise.race([Promise.resolve().then(() => refresh(tokens)), timeout]);
+      if (result === TIMED_OUT) return { r: "timeout" };
+      return { r: "callback-tokens", tokens: JSON.stringify(tokenSetFields(result)) };
+    } catch (error) {
+      const status = (() => {
+        try {
+          return /** @type {any} */ (error)?.status;
+        } catch {
+          return undefined;
+        }
+      })();
+      return {
+        r: "callback-failed",
+        error: shortText(error, "error"),
+        code: shortText(error, "code"),
+        status: typeof status === "number" ? status : undefined,
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,258 @@
+//! The keeper's API as the JavaScript facade calls it: one JSON request in, one JSON reply out
+//! (`{"op":…,"now":…, …arguments}` → `{"r":result,"e":error,"out":[outputs],"wake":ms}`).
+//! A single string-in, string-out export keeps the generated glue small, and this file — the
+//! whole of the facade's vocabulary — stays pure and host-tested.
+
+use crate::error::KeeperError;
+use crate::json::value::{self, Value};
+use crate::keeper::fetch::AfterResponse;
+use crate::keeper::{Access, Keeper};
+use crate::schedule::timer_delay;
+use crate::tokens::{token_set_from_json, TokenSetError};
+use crate::wire::{self, Obj};
+
+/// What a call answers besides its outputs.
+enum Answer {
+    /// Nothing to say.
+    Nothing,
+    /// A result, as JSON text.
+    Result(String),
+    /// An error reply (JSON from [`wire::error`]).
+    Error(String),
+}
+
+fn json_str(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    crate::json::write_string(&mut out, text);
+    out
+}
+
+fn failed(e: KeeperError) -> Answer {
+    Answer::Error(wire::error(e))
+}
+
+/// Runs one request against the keeper and answers with its result, the outputs it queued,
+/// and how long until the timer should fire.
+pub fn call(k: &mut Keeper, request: &str) -> String {
+    let req = value::parse(request).unwrap_or(Value::Null);
+    let now = req.get("now").and_then(Value::as_f64).unwrap_or(0.0);
+    let text = |name: &str| req.get(name).and_then(Value::as_str);
+    let flag = |name: &str| req.get(name).and_then(Value::as_bool).unwrap_or(false);
+    let answer = match req.get("op").and_then(Value::as_str).unwrap_or_default() {
+        "setTokens" => {
+            let tokens = req
+                .get("tokens")
+                .ok_or(TokenSetError::Shape)
+                .and_then(token_set_from_json)
+                .map_err(TokenSetError::as_argument_error);
+            match tokens.and_then(|t| k.set_tokens(t, flag("remember"), now)) {
+                Ok(()) => Answer::Nothing,
+                Err(e) => failed(e),
+            }
+        }
+        "access" => match k.access(now) {
+            Access::Fresh(token) => Answer::Result(Obj::new("token", &token).end()),
+            Access::Wait => Answer::Result(String::from("{\"wait\":true}")),
+            Access::Fail(e) => failed(e),
+        },
+        "refresh" => match k.request_refresh(now) {
+            Ok(()) => Answer::Nothing,
+            Err(e) => failed(e),
+        },
+        "clear" => {
+            k.sign_out(flag("revoke"), now);
+            Answer::Nothing
+        }
+        "touch" => {
+            k.touch(now);
+            Answer::Nothing
+        }
+        "tick" => {
+            k.tick(now);
+            Answer::Nothing
+        }
+        "wake" => {
+            k.wake(now);
+            Answer::Nothing
+        }
+        "advance" => {
+            let run = req.get("run").and_then(Value::as_f64).unwrap_or(0.0) as u32;
+            let report = wire::parse_report(req.get("report").unwrap_or(&Value::Null), now);
+            Answer::Result(wire::step(&k.advance_refresh(run, report, now)))
+        }
+        "storageChanged" => {
+            k.on_shared_storage_changed(now);
+            Answer::Nothing
+        }
+        "tabMessage" => {
+            if let Some(m) = req.get("message").and_then(wire::parse_tab_message) {
+                k.on_tab_message(m, now);
+            }
+            Answer::Nothing
+        }
+        "rotationSecret" => match k.rotation_secret(text("spent").unwrap_or_default()) {
+            Some(secret) => Answer::Result(json_str(secret)),
+            None => Answer::Nothing,
+        },
+        "rotation" => {
+            k.on_rotation(
+                text("spent").unwrap_or_default(),
+                text("record").unwrap_or_default(),
+                now,
+            );
+            Answer::Nothing
+        }
+        "mayFetch" => Answer::Result(
+            if k.may_send_token_to(text("href").unwrap_or_default()) {
+                "true"
+            } else {
+                "false"
+            }
+            .into(),
+        ),
+        "authorize" => {
+            let (href, method, token) = (text("href"), text("method"), text("token"));
+            match k.authorize(
+                href.unwrap_or_default(),
+                method.unwrap_or("GET"),
+                token.unwrap_or_default(),
+                now,
+            ) {
+                Ok(a) => Answer::Result(
+                    Obj::new("header", &a.header)
+                        .num("version", f64::from(a.token_version))
+                        .opt_str("dpop", a.dpop_signing_input.as_deref())
+                        .end(),
+                ),
+                Err(e) => failed(e),
+            }
+        }
+        "afterResponse" => {
+            let next = k.after_response(
+                text("href").unwrap_or_default(),
+                req.get("status").and_then(Value::as_f64).unwrap_or(0.0) as u16,
+                req.get("version").and_then(Value::as_f64).unwrap_or(-1.0) as u32,
+                text("wwwAuthenticate"),
+                text("dpopNonce"),
+                flag("replayable"),
+                flag("nonceRetried"),
+            );
+            Answer::Result(
+                match next {
+                    AfterResponse::Return => "\"return\"",
+                    AfterResponse::RetryWithNonce => "\"nonce\"",
+                    AfterResponse::RefreshAndRetry => "\"refresh\"",
+                }
+                .into(),
+            )
+        }
+        "dpopKey" => match k.set_dpop_key(text("jwk").unwrap_or_default()) {
+            Ok(()) => Answer::Nothing,
+            Err(e) => failed(e),
+        },
+        "dpopProofInput" => {
+            let href = text("href").unwrap_or_default();
+            if let Some(nonce) = text("nonce") {
+                k.remember_dpop_nonce(href, nonce);
+            }
+            match k.dpop_signing_input(
+                text("method").unwrap_or("GET"),
+                href,
+                text("accessToken"),
+                now,
+            ) {
+                Ok(input) => Answer::Result(json_str(&input)),
+                Err(e) => failed(e),
+            }
+        }
+        "state" => Answer::Result(state(k)),
+        _ => failed(KeeperError::InvalidArgument("unknown keeper call")),
+    };
+    let mut reply = Obj::new("v", "1");
+    reply = match &answer {
+        Answer::Nothing => reply,
+        Answer::Result(json) => reply.raw("r", json),
+        Answer::Error(json) => reply.raw("e", json),
+    };
+    if let Some(out) = wire::outputs(&k.take_outputs()) {
+        reply = reply.raw("out", &out);
+    }
+    reply
+        .opt_num("wake", k.next_wakeup().map(|at| timer_delay(at, now)))
+        .end()
+}
+
+/// What the facade's getters and set-up read: the tokens held (never the refresh token)
+/// and the options it acts on.
+fn state(k: &Keeper) -> String {
+    let config = k.config();
+    Obj::new("storageKind", k.storage_kind().as_str())
+        .opt_str("accessToken", k.access_token())
+        .opt_num("expiresAt", k.expires_at())
+        .opt_str("tokenType", k.token_type().map(|t| t.as_str()))
+        .opt_str("dpopThumbprint", k.dpop_thumbprint())
+        .str("storageKey", k.storage_key())
+        .str("namespace", &config.namespace)
+        .raw("crossTab", if config.cross_tab { "true" } else { "false" })
+        .raw("dpop", if config.dpop { "true" } else { "false" })
+        .num("requestTimeoutMs", config.request_timeout_ms)
+        .end()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keeper::KeeperConfig;
+    use crate::store::StoreError;
+
+    fn keeper() -> Keeper {
+        Keeper::new(
+            KeeperConfig::default(),
+            Err(StoreError::Unavailable),
+            Err(StoreError::Unavailable),
+            1_000.0,
+        )
+    }
+
+    #[test]
+    fn a_call_answers_its_result_outputs_and_timer() {
+        let mut k = keeper();
+        let reply = call(
+            &mut k,
+            r#"{"op":"setTokens","now":1000,"tokens":{"access_token":"opaque","expires_in":60}}"#,
+        );
+        let v = value::parse(&reply).unwrap();
+        assert_eq!(v.get("e"), None, "{reply}");
+        assert!(reply.contains(r#""type":"changed""#), "{reply}");
+        assert_eq!(
+            v.get("wake").and_then(Value::as_f64),
+            Some(60_000.0),
+            "expiry"
+        );
+        let reply = call(&mut k, r#"{"op":"access","now":2000}"#);
+        assert!(reply.contains(r#""r":{"token":"opaque"}"#), "{reply}");
+    }
+
+    #[test]
+    fn errors_and_unknown_calls_are_replies_not_panics() {
+        let mut k = keeper();
+        for request in [
+            "",
+            "null",
+            "{}",
+            r#"{"op":"setTokens"}"#,
+            r#"{"op":"nope"}"#,
+            r#"{"op":"advance","run":"x"}"#,
+        ] {
+            let reply = call(&mut k, request);
+            assert!(value::parse(&reply).is_some(), "{request}: {reply}");
+        }
+        let reply = call(
+            &mut k,
+            r#"{"op":"setTokens","now":1,"tokens":{"access_token":"a b"}}"#,
+        );
+        assert!(reply.contains("ERR_INVALID_ARGUMENT"), "{reply}");
+        let reply = call(&mut k, r#"{"op":"access","now":1}"#);
+        assert!(reply.contains("ERR_NO_TOKEN"), "{reply}");
+    }
+}

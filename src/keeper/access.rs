@@ -1,0 +1,164 @@
+//! "May I hand out the token?" — the one decision behind `getAccessToken()`, `refresh()` and
+//! the fast path the JavaScript side caches.
+
+use super::{Hold, Keeper};
+use crate::error::KeeperError;
+use crate::refresh::RefreshResult;
+
+/// What `getAccessToken` should do now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Access {
+    /// Hand out this token.
+    Fresh(String),
+    /// Wait: the refresh under way settles this call (an [`super::Output::Settle`]).
+    Wait,
+    /// Fail with this error.
+    Fail(KeeperError),
+}
+
+/// How usable the token held is, in issuer time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Freshness {
+    /// Nothing held.
+    SignedOut,
+    /// Before the refresh margin (or no known expiry).
+    Fresh,
+    /// Within the refresh margin, but with at least the minimum validity left.
+    Usable,
+    /// Less than the minimum validity left, or expired.
+    Spent,
+}
+
+impl Keeper {
+    fn freshness(&self, now: f64) -> Freshness {
+        let Some(session) = &self.session else {
+            return Freshness::SignedOut;
+        };
+        let Some(exp) = session.expires_at else {
+            return Freshness::Fresh;
+        };
+        let issuer_now_s = self.clock.issuer_now_ms(now) / 1000.0;
+        let m = self.margins();
+        if issuer_now_s < exp - m.refresh_before_s {
+            Freshness::Fresh
+        } else if issuer_now_s < exp - m.min_validity_s {
+            Freshness::Usable
+        } else {
+            Freshness::Spent
+        }
+    }
+
+    /// The token, if it may be handed out without a refresh: fresh, or with at least the
+    /// minimum validity left.
+    pub fn usable_token(&self, now: f64) -> Option<String> {
+        match self.freshness(now) {
+            Freshness::Fresh | Freshness::Usable => self.access_token().map(str::to_owned),
+            Freshness::SignedOut | Freshness::Spent => None,
+        }
+    }
+
+    /// What `getAccessToken` should do now; counts as activity. Within the refresh margin it
+    /// refreshes first; a refresh that cannot run now (held back after failures, or between
+    /// retries) answers at once: the token if it is still usable, else why not.
+    pub fn access(&mut self, now: f64) -> Access {
+        self.touch(now);
+        let freshness = self.freshness(now);
+        match freshness {
+            Freshness::SignedOut => return Access::Fail(KeeperError::NoToken),
+            Freshness::Fresh => {
+                return Access::Fresh(self.access_token().unwrap_or_default().to_owned())
+            }
+            Freshness::Usable | Freshness::Spent => {}
+        }
+        let fallback = |k: &Keeper, e: KeeperError| match k.usable_token(now) {
+            Some(token) => Access::Fresh(token),
+            None => Access::Fail(e),
+        };
+        if !self.config.can_refresh() {
+            return fallback(self, KeeperError::TokenExpired);
+        }
+        match self.demand_refresh(false, now) {
+            Ok(()) => Access::Wait,
+            Err(e) => fallback(self, e),
+        }
+    }
+
+    /// `refresh()`: refreshes now even a fresh token, joining a refresh under way (and
+    /// cutting its wait between retries short). `Ok` means: wait for the settlement.
+    pub fn request_refresh(&mut self, now: f64) -> Result<(), KeeperError> {
+        if !self.config.can_refresh() {
+            return Err(KeeperError::RefreshUnavailable);
+        }
+        if self.session.is_none() {
+            return Err(KeeperError::NoToken);
+        }
+        self.demand_refresh(true, now)
+    }
+
+    /// A caller needs a refresh: start one, join the one under way, or say why not now.
+    fn demand_refresh(&mut self, forced: bool, now: f64) -> Result<(), KeeperError> {
+        if let Some((hold, until, error)) = self.refreshing.held {
+            // CORS: only the app's explicit refresh() tries again; the server's Retry-After:
+            // only its time; given up: either.
+            let lifted = match hold {
+                Hold::Cors => forced,
+                Hold::GaveUp => forced || now >= until,
+                Hold::RetryAfter => now >= until,
+            };
+            if !lifted {
+                return Err(error);
+            }
+            self.refreshing.held = None;
+        }
+        match &self.refreshing.run {
+            Some(run) if run.between_attempts() => {
+                if forced {
+                    let id = run.id();
+                    self.out.push(super::Output::Interrupt(id));
+                    Ok(())
+                } else {
+                    Err(run.last_error().unwrap_or(KeeperError::RefreshFailed))
+                }
+            }
+            Some(_) => Ok(()),
+            None => {
+                self.start_refresh(now);
+                Ok(())
+            }
+        }
+    }
+
+    /// The hot path of `getAccessToken`: counts as activity and, when the token held is fresh,
+    /// returns its version (see [`Keeper::token_version`]) instead of a copy of it.
+    pub fn fresh_token_version(&mut self, now: f64) -> Option<u32> {
+        self.touch(now);
+        (self.freshness(now) == Freshness::Fresh).then_some(self.token_version)
+    }
+
+    /// Until when (client epoch ms) the token held stays fresh if nothing else happens, for a
+    /// caller that answers `getAccessToken` without asking again. `None` when every call must
+    /// come here: activity is tracked (`idleTimeoutSeconds`) or the session has a deadline.
+    pub fn fresh_until(&self) -> Option<f64> {
+        if self.config.idle_timeout_ms.is_some() || self.config.max_session_ms.is_some() {
+            return None;
+        }
+        let session = self.session.as_ref()?;
+        match session.expires_at {
+            None => Some(f64::INFINITY),
+            Some(exp) => {
+                Some((exp - self.margins().refresh_before_s) * 1000.0 - self.clock.skew_ms())
+            }
+        }
+    }
+
+    /// What `refresh()` resolves to: the new access token's details, never the refresh token.
+    pub fn refresh_result(&self) -> Option<RefreshResult> {
+        let s = self.session.as_ref()?;
+        Some(RefreshResult {
+            access_token: s.access_token.clone(),
+            id_token: s.id_token.clone(),
+            expires_at: s.expires_at,
+            token_type: s.token_type,
+        })
+    }
+}

@@ -1,0 +1,666 @@
+//! The refresh protocol as a pure step machine: every decision of one refresh, from the
+//! request to the last settled caller. [`RefreshRun::next`] takes what the previous step came
+//! to (a [`Report`]) and answers with the next [`Step`] for the browser side to carry out —
+//! take the cross-tab lock, ask which rotation was announced, wait, send the token request,
+//! probe for CORS, announce, release. The host tests drive this same code with simulated tabs,
+//! locks, servers and a fake clock.
+//!
+//! The sequence, per attempt:
+//! 1. take the origin-wide lock (Web Locks; without them a short random pause), at most
+//!    `lockTimeoutMs`;
+//! 2. adopt tokens another tab stored meanwhile instead of spending the refresh token;
+//! 3. ask whether another tab announced a rotation of this very refresh token that this
+//!    tab's storage has not shown yet (localStorage reaches other processes late); if so,
+//!    wait for it rather than spend a rotated token;
+//! 4. send, at most `requestTimeoutMs`; classify the answer: tokens (store, announce), a DPoP
+//!    nonce request (send once more), `invalid_grant` (re-read storage, else sign out), a
+//!    network failure (probe: a CORS refusal is not retried), a retryable failure (release
+//!    the lock, back off, try again), or a refusal.
+//!
+//! Callers settle after each attempt's outcome; retries go on in the background.
+
+use crate::error::KeeperError;
+use crate::json::value;
+use crate::keeper::{config::RefreshVia, Hold, Keeper};
+use crate::oauth::{classify_answer, classify_thrown, refresh_form, Answer};
+use crate::schedule::{backoff, Backoff, MIN_REFRESH_INTERVAL_MS};
+use crate::sha256::fingerprint;
+use crate::tokens::{token_set_from_json, TokenSet, TokenType};
+
+/// How long a rotation stays announced: far longer than localStorage takes to reach the
+/// other tabs' caches.
+pub const ROTATION_NOTICE_MS: f64 = 10_000.0;
+/// How long a tab waits for its localStorage to show an announced rotation before giving up
+/// this attempt (without spending anything), and how often it looks.
+pub const CATCH_UP_MS: f64 = 2_000.0;
+/// See [`CATCH_UP_MS`].
+pub const CATCH_UP_STEP_MS: f64 = 25.0;
+/// Without Web Locks, tabs that decided together are spread over this long before each
+/// re-reads storage.
+pub const NO_LOCK_SPREAD_MS: f64 = 150.0;
+
+/// What the tokens were when the refresh was asked for: if storage holds others by the time
+/// the lock is taken, another tab refreshed first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ticket {
+    /// The tokens held then.
+    pub tokens: TokenSet,
+    /// When their record was written (epoch ms, by whichever tab wrote it).
+    pub updated_at: f64,
+}
+
+/// A token request for the browser side to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRequest {
+    /// The token endpoint (POST, form body, no redirects followed, at most 1 MiB read).
+    pub url: String,
+    /// The form body (holds the refresh token).
+    pub body: String,
+    /// The unsigned DPoP proof to sign and send in a `DPoP` header.
+    pub dpop_signing_input: Option<String>,
+    /// Abort after this long.
+    pub timeout_ms: f64,
+}
+
+/// The next thing for the browser side to do for a refresh run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Take the exclusive lock `name`, waiting at most `timeout_ms`; report
+    /// [`Report::Locked`], [`Report::LockTimedOut`], [`Report::NoLocks`] or [`Report::LockFailed`].
+    Lock {
+        /// The lock's name (no token material in it).
+        name: String,
+        /// The longest wait.
+        timeout_ms: f64,
+    },
+    /// Which rotation, announced with [`Step::Announce`], is the latest among held lock names
+    /// starting with `prefix`; report [`Report::Rotation`].
+    QueryRotation {
+        /// The name prefix; the rest of a name is the record's `updatedAt`.
+        prefix: String,
+    },
+    /// Wait `ms`; with `wake_on_online`, end early when the browser comes back online or
+    /// when told to ([`crate::keeper::Output::Interrupt`]). Report [`Report::Waited`].
+    Wait {
+        /// How long.
+        ms: f64,
+        /// Whether coming back online (or an interrupt) ends it.
+        wake_on_online: bool,
+    },
+    /// Load or create the DPoP key pair; report [`Report::Key`] or [`Report::NoKey`].
+    LoadKey,
+    /// Send the token request; report [`Report::Answer`], [`Report::TooLarge`],
+    /// [`Report::NetworkError`] or [`Report::TimedOut`].
+    Send(TokenRequest),
+    /// Call the app's refresh callback with these tokens (it must send the refresh token),
+    /// at most `timeout_ms`; report [`Report::CallbackTokens`], [`Report::CallbackFailed`] or
+    /// [`Report::TimedOut`].
+    Call {
+        /// The tokens held.
+        tokens: TokenSet,
+        /// The longest wait.
+        timeout_ms: f64,
+    },
+    /// Whether `url` is reachable with CORS, and without; report [`Report::Probed`].
+    Probe {
+        /// The token endpoint.
+        url: String,
+        /// The longest wait for each probe.
+        timeout_ms: f64,
+    },
+    /// Hold the shared lock `name` for `hold_ms` without waiting for it; report [`Report::Ok`].
+    Announce {
+        /// The lock's name: the rotation prefix and the new record's `updatedAt`.
+        name: String,
+        /// How long to hold it.
+        hold_ms: f64,
+    },
+    /// Release the lock taken with [`Step::Lock`]; report [`Report::Ok`].
+    Release,
+    /// The run is over.
+    Done,
+}
+
+/// What the browser side's last step came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Report {
+    /// Start the run.
+    Start,
+    /// A step without a result is done.
+    Ok,
+    /// The lock is held.
+    Locked,
+    /// The lock was not granted within its timeout.
+    LockTimedOut,
+    /// There are no Web Locks here.
+    NoLocks,
+    /// The lock request failed (the page is going away).
+    LockFailed,
+    /// The latest announced rotation's `updatedAt` (`-inf` when none).
+    Rotation(f64),
+    /// The wait ended.
+    Waited,
+    /// The DPoP key pair is loaded; its public JWK as JSON.
+    Key(String),
+    /// No DPoP key can be had here (no WebCrypto ECDSA, IndexedDB refusing).
+    NoKey,
+    /// The token endpoint answered.
+    Answer(HttpAnswer),
+    /// The token endpoint's answer was over 1 MiB (not read).
+    TooLarge,
+    /// The request failed at the network level; `online` is `navigator.onLine`.
+    NetworkError {
+        /// Whether the browser believes it is online.
+        online: bool,
+    },
+    /// The request (or callback) took longer than its timeout and was abandoned.
+    TimedOut,
+    /// The app's callback resolved; what it gave, as a token-response JSON object.
+    CallbackTokens(String),
+    /// The app's callback threw; the thrown value's `error`, `code` and `status`.
+    CallbackFailed {
+        /// `error` (an OAuth error code), if a short string.
+        error: Option<String>,
+        /// `code`, if a short string.
+        code: Option<String>,
+        /// `status`, if a number.
+        status: Option<f64>,
+    },
+    /// What the CORS probes found.
+    Probed {
+        /// A request with CORS got an answer (so CORS is fine: the failure was the network).
+        cors_ok: bool,
+        /// A request without CORS (`no-cors`) got an answer.
+        reachable: bool,
+    },
+}
+
+/// An HTTP answer from the token endpoint, as far as the protocol needs it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HttpAnswer {
+    /// The status (0 for a redirect the browser did not follow).
+    pub status: u16,
+    /// The `Date` header, epoch ms.
+    pub date_ms: Option<f64>,
+    /// The `Retry-After` header, ms from now.
+    pub retry_after_ms: Option<f64>,
+    /// The `DPoP-Nonce` header.
+    pub dpop_nonce: Option<String>,
+    /// The body (at most 1 MiB).
+    pub body: String,
+}
+
+/// What `refresh()` resolves to: never the refresh token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshResult {
+    /// The access token.
+    pub access_token: String,
+    /// The ID token, if any.
+    pub id_token: Option<String>,
+    /// The access token's expiry, epoch seconds (issuer time).
+    pub expires_at: Option<f64>,
+    /// How the access token is presented.
+    pub token_type: TokenType,
+}
+
+/// How the calls waiting for a refresh end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settlement {
+    /// For `getAccessToken()`: the token, or why none. Settled after every attempt.
+    pub access: Result<String, KeeperError>,
+    /// For `refresh()`: the new token's details, or why none; `None` while retries go on
+    /// (whoever asked for a refresh waits for its outcome, bounded by the retry policy).
+    pub refresh: Option<Result<RefreshResult, KeeperError>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Phase {
+    Starting,
+    Locking,
+    /// Without Web Locks: the random pause that stands in for the lock.
+    Spreading,
+    QueryingRotation,
+    CatchingUp,
+    LoadingKey,
+    Requesting,
+    Probing,
+    Announcing,
+    Releasing(After),
+    BackingOff,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum After {
+    Finish,
+    BackOff(f64),
+}
+
+/// One refresh run, from the request to the end.
+#[derive(Debug)]
+pub struct RefreshRun {
+    id: u32,
+    ticket: Ticket,
+    phase: Phase,
+    attempt: u32,
+    holds_lock: bool,
+    locks_exist: bool,
+    nonce_retried: bool,
+    caught_up_ms: f64,
+    last_error: Option<KeeperError>,
+}
+
+enum Failure {
+    /// Worth retrying after a back-off.
+    Retryable(KeeperError, Option<f64>),
+    /// Not worth retrying now.
+    Final(KeeperError),
+}
+
+impl RefreshRun {
+    /// A run for `ticket`, identified by `id` in the steps' reports.
+    pub fn new(id: u32, ticket: Ticket, _now: f64) -> RefreshRun {
+        RefreshRun {
+            id,
+            ticket,
+            phase: Phase::Starting,
+            attempt: 1,
+            holds_lock: false,
+            locks_exist: true,
+            nonce_retried: false,
+            caught_up_ms: 0.0,
+            last_error: None,
+        }
+    }
+
+    /// The run's identifier.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Whether the run is waiting between two attempts.
+    pub fn between_attempts(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::BackingOff | Phase::Releasing(After::BackOff(_))
+        )
+    }
+
+    /// Why the last attempt failed, if one did.
+    pub fn last_error(&self) -> Option<KeeperError> {
+        self.last_error
+    }
+
+    /// The next step, given what the last one came to.
+    pub fn next(&mut self, k: &mut Keeper, report: Report, now: f64) -> Step {
+        match (self.phase, report) {
+            (Phase::Starting, Report::Start) => self.begin_attempt(k, now),
+            (Phase::Locking, Report::Locked) => {
+                self.holds_lock = true;
+                self.under_lock(k, now)
+            }
+            (Phase::Locking, Report::NoLocks) => {
+                self.locks_exist = false;
+                self.spread(k)
+            }
+            (Phase::Locking, Report::LockTimedOut) => self.failed(
+                k,
+                Failure::Retryable(KeeperError::RefreshTimeout, None),
+                now,
+            ),
+            (Phase::Spreading, Report::Waited) => self.under_lock(k, now),
+            (Phase::QueryingRotation, Report::Rotation(latest)) => {
+                if latest > self.ticket.updated_at {
+                    self.phase = Phase::CatchingUp;
+                    self.caught_up_ms = 0.0;
+                    self.catch_up_wait()
+                } else {
+                    self.send(k, now)
+                }
+            }
+            (Phase::CatchingUp, Report::Waited) => {
+                if k.adopt_if_newer(&self.ticket) {
+                    return self.succeeded(k, false, now);
+                }
+                self.caught_up_ms += CATCH_UP_STEP_MS;
+                if self.caught_up_ms >= CATCH_UP_MS {
+                    // Storage never showed the rotation: spending would present a rotated
+                    // token. Give up this attempt without sending anything.
+                    return self.failed(
+                        k,
+                        Failure::Retryable(KeeperError::RefreshFailed, None),
+                        now,
+                    );
+                }
+                self.catch_up_wait()
+            }
+            (Phase::LoadingKey, Report::Key(jwk)) => match k.set_dpop_key(&jwk) {
+                Ok(()) => self.send(k, now),
+                Err(e) => self.failed(k, Failure::Final(e), now),
+            },
+            (Phase::LoadingKey, Report::NoKey) => {
+                self.failed(k, Failure::Final(KeeperError::DpopUnavailable), now)
+            }
+            (Phase::Requesting, Report::Answer(answer)) => self.answered(k, answer, now),
+            (Phase::Requesting, Report::CallbackTokens(json)) => {
+                match value::parse(&json).as_ref().map(token_set_from_json) {
+                    Some(Ok(tokens)) => self.got_tokens(k, tokens, None, now),
+                    _ => self.failed(k, Failure::Final(KeeperError::RefreshRejected), now),
+                }
+            }
+            (
+                Phase::Requesting,
+                Report::CallbackFailed {
+                    error,
+                    code,
+                    status,
+                },
+            ) => {
+                let answer = classify_thrown(error.as_deref(), code.as_deref(), status);
+                self.classified(k, answer, None, now)
+            }
+            (Phase::Requesting, Report::TooLarge) => {
+                self.failed(k, Failure::Final(KeeperError::RefreshRejected), now)
+            }
+            (Phase::Requesting, Report::TimedOut) => self.failed(
+                k,
+                Failure::Retryable(KeeperError::RefreshTimeout, None),
+                now,
+            ),
+            (Phase::Requesting, Report::NetworkError { online }) => match &k.config().refresh {
+                // The answer may have been refused by CORS after the server rotated the token:
+                // find out before presenting it again.
+                RefreshVia::OAuth(client) if online => {
+                    self.phase = Phase::Probing;
+                    Step::Probe {
+                        url: client.token_endpoint.clone(),
+                        timeout_ms: k.config().request_timeout_ms,
+                    }
+                }
+                _ => self.failed(k, Failure::Retryable(KeeperError::RefreshFailed, None), now),
+            },
+            (Phase::Probing, Report::Probed { cors_ok, reachable }) => {
+                if reachable && !cors_ok {
+                    self.last_error = Some(KeeperError::RefreshCors);
+                    k.report(KeeperError::RefreshCors, None);
+                    k.hold_refreshes(Hold::Cors, f64::INFINITY, KeeperError::RefreshCors);
+                    k.settle(Err(KeeperError::RefreshCors), false, now);
+                    self.release(After::Finish)
+                } else {
+                    self.failed(k, Failure::Retryable(KeeperError::RefreshFailed, None), now)
+                }
+            }
+            (Phase::Announcing, Report::Ok) => self.release(After::Finish),
+            (Phase::Releasing(after), Report::Ok) => {
+                self.holds_lock = false;
+                self.after_release(after)
+            }
+            (Phase::BackingOff, Report::Waited) => {
+                self.attempt += 1;
+                self.nonce_retried = false;
+                self.begin_attempt(k, now)
+            }
+            // A report that does not fit the step (a bug on the other side, or a page going
+            // away): end the run without spending anything more.
+            (_, _) => {
+                if self.phase == Phase::Releasing(After::Finish) {
+                    self.holds_lock = false;
+                    return Step::Done;
+                }
+                k.settle(Err(KeeperError::RefreshFailed), false, now);
+                self.release(After::Finish)
+            }
+        }
+    }
+
+    fn begin_attempt(&mut self, k: &mut Keeper, now: f64) -> Step {
+        if k.session().is_none() {
+            // Signed out meanwhile (another tab, idle): nothing to refresh.
+            k.settle(Err(KeeperError::NoToken), false, now);
+            return Step::Done;
+        }
+        if !k.config().shares_refreshes() {
+            return self.under_lock(k, now);
+        }
+        if !self.locks_exist {
+            return self.spread(k);
+        }
+        self.phase = Phase::Locking;
+        Step::Lock {
+            name: lock_name(k),
+            timeout_ms: k.config().lock_timeout_ms,
+        }
+    }
+
+    /// Without Web Locks: a random pause spreads out tabs that decided together, then each
+    /// re-reads storage. A narrow race remains; Web Locks close it.
+    fn spread(&mut self, k: &mut Keeper) -> Step {
+        self.phase = Phase::Spreading;
+        Step::Wait {
+            ms: (k.random() * NO_LOCK_SPREAD_MS).floor(),
+            wake_on_online: false,
+        }
+    }
+
+    fn under_lock(&mut self, k: &mut Keeper, now: f64) -> Step {
+        if k.session().is_none() {
+            k.settle(Err(KeeperError::NoToken), false, now);
+            return self.release(After::Finish);
+        }
+        if k.adopt_if_newer(&self.ticket) {
+            return self.succeeded(k, false, now);
+        }
+        if self.holds_lock {
+            self.phase = Phase::QueryingRotation;
+            return Step::QueryRotation {
+                prefix: rotation_prefix(k, &self.ticket),
+            };
+        }
+        self.send(k, now)
+    }
+
+    fn catch_up_wait(&self) -> Step {
+        Step::Wait {
+            ms: CATCH_UP_STEP_MS,
+            wake_on_online: false,
+        }
+    }
+
+    fn send(&mut self, k: &mut Keeper, now: f64) -> Step {
+        let config = k.config();
+        let timeout_ms = config.request_timeout_ms;
+        match config.refresh.clone() {
+            RefreshVia::Nothing => {
+                self.failed(k, Failure::Final(KeeperError::RefreshUnavailable), now)
+            }
+            RefreshVia::Callback => {
+                self.phase = Phase::Requesting;
+                Step::Call {
+                    tokens: k
+                        .current_tokens(now)
+                        .unwrap_or_else(|| self.ticket.tokens.clone()),
+                    timeout_ms,
+                }
+            }
+            RefreshVia::OAuth(client) => {
+                let Some(refresh_token) = self.ticket.tokens.refresh_token.clone() else {
+                    return self.failed(k, Failure::Final(KeeperError::RefreshRejected), now);
+                };
+                let dpop_signing_input = if k.config().dpop {
+                    if !k.dpop_key_ready() {
+                        self.phase = Phase::LoadingKey;
+                        return Step::LoadKey;
+                    }
+                    match k.dpop_signing_input("POST", &client.token_endpoint, None, now) {
+                        Ok(input) => Some(input),
+                        Err(e) => return self.failed(k, Failure::Final(e), now),
+                    }
+                } else {
+                    None
+                };
+                self.phase = Phase::Requesting;
+                Step::Send(TokenRequest {
+                    body: refresh_form(&client, &refresh_token),
+                    url: client.token_endpoint,
+                    dpop_signing_input,
+                    timeout_ms,
+                })
+            }
+        }
+    }
+
+    fn answered(&mut self, k: &mut Keeper, answer: HttpAnswer, now: f64) -> Step {
+        if let (Some(nonce), RefreshVia::OAuth(client)) = (&answer.dpop_nonce, &k.config().refresh)
+        {
+            let endpoint = client.token_endpoint.clone();
+            k.remember_dpop_nonce(&endpoint, nonce);
+        }
+        let classified = classify_answer(answer.status, &answer.body, answer.retry_after_ms);
+        if classified == Answer::UseDpopNonce && answer.dpop_nonce.is_some() && !self.nonce_retried
+        {
+            // The refresh token was not consumed: send once more with the nonce.
+            self.nonce_retried = true;
+            return self.send(k, now);
+        }
+        self.classified(k, classified, answer.date_ms, now)
+    }
+
+    fn classified(
+        &mut self,
+        k: &mut Keeper,
+        answer: Answer,
+        date_ms: Option<f64>,
+        now: f64,
+    ) -> Step {
+        match answer {
+            Answer::Tokens(tokens) => self.got_tokens(k, tokens, date_ms, now),
+            Answer::InvalidGrant => {
+                // Another tab may have rotated the refresh token first.
+                if k.adopt_if_newer(&self.ticket) {
+                    return self.succeeded(k, false, now);
+                }
+                self.last_error = Some(KeeperError::InvalidGrant);
+                k.clear(crate::record::ClearReason::InvalidGrant, now);
+                k.settle(Err(KeeperError::InvalidGrant), false, now);
+                self.release(After::Finish)
+            }
+            Answer::Retry { retry_after_ms } => self.failed(
+                k,
+                Failure::Retryable(KeeperError::RefreshFailed, retry_after_ms),
+                now,
+            ),
+            Answer::UseDpopNonce | Answer::Rejected => {
+                self.failed(k, Failure::Final(KeeperError::RefreshRejected), now)
+            }
+        }
+    }
+
+    fn got_tokens(
+        &mut self,
+        k: &mut Keeper,
+        tokens: TokenSet,
+        date_ms: Option<f64>,
+        now: f64,
+    ) -> Step {
+        if k.adopt_if_newer(&self.ticket) {
+            // The app (or another tab) set other tokens while this request ran: those win.
+            return self.succeeded(k, false, now);
+        }
+        match k.refreshed(tokens, date_ms, now) {
+            Ok(()) => self.succeeded(k, true, now),
+            // The new access token looks like a JWT but does not decode.
+            Err(_) => self.failed(k, Failure::Final(KeeperError::RefreshRejected), now),
+        }
+    }
+
+    fn succeeded(&mut self, k: &mut Keeper, spent: bool, now: f64) -> Step {
+        self.last_error = None;
+        k.settle(Ok(()), false, now);
+        if spent && self.holds_lock {
+            // Before the lock is released: the next tab to take it must learn that the
+            // refresh token its (stale) storage may still show was rotated.
+            if let Some(written) = k.session().map(|s| s.updated_at) {
+                self.phase = Phase::Announcing;
+                let mut name = rotation_prefix(k, &self.ticket);
+                crate::record::push_u64(&mut name, written.max(0.0) as u64);
+                return Step::Announce {
+                    name,
+                    hold_ms: ROTATION_NOTICE_MS,
+                };
+            }
+        }
+        self.release(After::Finish)
+    }
+
+    fn failed(&mut self, k: &mut Keeper, failure: Failure, now: f64) -> Step {
+        let (error, retry_after_ms, retryable) = match failure {
+            Failure::Retryable(e, r) => (e, r, true),
+            Failure::Final(e) => (e, None, false),
+        };
+        self.last_error = Some(error);
+        let policy = k.config().retry;
+        let decision = if retryable {
+            backoff(policy, self.attempt, retry_after_ms, k.random())
+        } else {
+            Backoff::GiveUp
+        };
+        k.settle(Err(error), matches!(decision, Backoff::Wait(_)), now);
+        match decision {
+            Backoff::Wait(ms) => self.release(After::BackOff(ms)),
+            Backoff::GiveUp => {
+                k.report(error, None);
+                let pause = policy.max_delay_ms.max(MIN_REFRESH_INTERVAL_MS);
+                k.hold_refreshes(Hold::GaveUp, now + pause, error);
+                self.release(After::Finish)
+            }
+            Backoff::ServerAsksForLonger(ms) => {
+                k.report(error, Some((ms / 1000.0).ceil()));
+                k.hold_refreshes(Hold::RetryAfter, now + ms, error);
+                self.release(After::Finish)
+            }
+        }
+    }
+
+    fn release(&mut self, after: After) -> Step {
+        if self.holds_lock {
+            self.phase = Phase::Releasing(after);
+            return Step::Release;
+        }
+        self.after_release(after)
+    }
+
+    fn after_release(&mut self, after: After) -> Step {
+        match after {
+            After::Finish => Step::Done,
+            After::BackOff(ms) => {
+                self.phase = Phase::BackingOff;
+                Step::Wait {
+                    ms,
+                    wake_on_online: true,
+                }
+            }
+        }
+    }
+}
+
+/// The origin-wide refresh lock of a namespace.
+fn lock_name(k: &Keeper) -> String {
+    ["tokenkeeper:", k.config().namespace.as_str(), ":refresh"].concat()
+}
+
+/// Names announcing rotations of the ticket's refresh token: a fingerprint, never the token.
+fn rotation_prefix(k: &Keeper, ticket: &Ticket) -> String {
+    let spent = ticket
+        .tokens
+        .refresh_token
+        .as_deref()
+        .map(fingerprint)
+        .unwrap_or_default();
+    [
+        "tokenkeeper:",
+        k.config().namespace.as_str(),
+        ":rotated:",
+        spent.as_str(),
+        ":",
+    ]
+    .concat()
+}
