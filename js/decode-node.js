@@ -11,5 +11,10 @@ export const { decodeJwt, decodeHeader, expiresAt, isExpired, secondsUntilExpiry
  * @param {unknown} [input]
  */
 export default function init(input) {
-  return initFromDisk(decoding, wasmInitSync, new URL("../pkg/decode/tokenkeeper_decode_bg.wasm", import.meta.url), input);
+  return initFromDisk(
+    decoding,
+    wasmInitSync,
+    new URL("../pkg/decode/tokenkeeper_decode_bg.wasm", import.meta.url),
+    input,
+  );
 }

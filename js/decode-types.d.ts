@@ -6,9 +6,13 @@ import type { TokenErrorCode } from "./generated/constants.js";
 export type { TokenErrorCode };
 
 /** A global class's instance type, where the project's libs declare that global. */
-export type PlatformInstance<K extends string> = typeof globalThis extends { [P in K]: { prototype: infer T } } ? T : never;
+export type PlatformInstance<K extends string> = typeof globalThis extends { [P in K]: { prototype: infer T } }
+  ? T
+  : never;
 /** `WebAssembly.Module`, where the project's libs declare it. */
-export type PlatformWasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : never;
+export type PlatformWasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } }
+  ? M
+  : never;
 
 /** Registered JWT claims (RFC 7519 §4.1), plus whatever else the issuer put in. */
 export interface JwtPayload {
@@ -36,7 +40,11 @@ export interface JwtHeader {
 
 /** Every failure of the package. No message, code or property ever contains token text. */
 export class TokenError extends Error {
-  constructor(code: TokenErrorCode, message: string, details?: { part?: "header" | "payload" | "signature"; claim?: "exp" | "nbf" | "iat"; cause?: unknown });
+  constructor(
+    code: TokenErrorCode,
+    message: string,
+    details?: { part?: "header" | "payload" | "signature"; claim?: "exp" | "nbf" | "iat"; cause?: unknown },
+  );
   readonly name: "TokenError";
   readonly code: TokenErrorCode;
   /** Which segment failed, for base64/UTF-8/JSON/object/claim errors. */

@@ -113,7 +113,11 @@ export function createDecoding(/** @type {DecodingExports} */ wasm) {
     if (inputView.byteLength === 0) {
       inputView = currentHeap().subarray(inputPtr, inputPtr + inputCapacity);
       if (NODE_BUFFER) {
-        inputNodeBuffer = /** @type {any} */ (globalThis).Buffer.from(inputView.buffer, inputView.byteOffset, inputView.byteLength);
+        inputNodeBuffer = /** @type {any} */ (globalThis).Buffer.from(
+          inputView.buffer,
+          inputView.byteOffset,
+          inputView.byteLength,
+        );
       }
     }
     return inputView;
@@ -128,7 +132,10 @@ export function createDecoding(/** @type {DecodingExports} */ wasm) {
     if (length === 0 || padding === null || segment.charCodeAt(length - 1) === 61 /* = */) return -1;
     let written;
     try {
-      ({ written } = /** @type {any} */ (inputTarget()).setFromBase64(padding === "" ? segment : segment + padding, STRICT_BASE64URL));
+      ({ written } = /** @type {any} */ (inputTarget()).setFromBase64(
+        padding === "" ? segment : segment + padding,
+        STRICT_BASE64URL,
+      ));
     } catch {
       return -1;
     }
@@ -155,7 +162,13 @@ export function createDecoding(/** @type {DecodingExports} */ wasm) {
 
   /** Copies `text[from..to)` to `heap[at..]`, one byte per character. Anything but ASCII
    *  becomes 0xFF, which is not base64url either, so wasm reports the same error for it. */
-  function writeText(/** @type {Uint8Array} */ heap, /** @type {number} */ at, /** @type {string} */ text, /** @type {number} */ from, /** @type {number} */ to) {
+  function writeText(
+    /** @type {Uint8Array} */ heap,
+    /** @type {number} */ at,
+    /** @type {string} */ text,
+    /** @type {number} */ from,
+    /** @type {number} */ to,
+  ) {
     for (let i = from; i < to; i++) {
       const c = text.charCodeAt(i);
       heap[at++] = c < 0x80 ? c : 0xff;

@@ -32,7 +32,9 @@ export function keeperError(/** @type {string} */ code) {
 }
 
 /** A TokenError from a JSON error reply of the wasm side: `{code, message, part?, claim?}`. */
-export function errorFromReply(/** @type {string | { code: string, message: string, part?: string, claim?: string }} */ reply) {
+export function errorFromReply(
+  /** @type {string | { code: string, message: string, part?: string, claim?: string }} */ reply,
+) {
   const e = typeof reply === "string" ? JSON.parse(reply) : reply;
   return new TokenError(e.code, e.message, { part: e.part, claim: e.claim });
 }
@@ -41,7 +43,7 @@ export function notInitialized() {
   return new TokenError(...JS_ERROR.NOT_INITIALIZED);
 }
 
-export function initFailed(/** @type {string} */ why, /** @type {unknown} */ cause) {
+export function initFailed(/** @type {string} */ why, /** @type {unknown} */ cause = undefined) {
   const [code, message] = JS_ERROR.INIT_FAILED;
   return new TokenError(code, why ? `${message}: ${why}` : message, { cause });
 }

@@ -3,7 +3,7 @@
 import * as wasm from "../pkg/tokenkeeper.js";
 import { createDecoding } from "./decoding.js";
 
+export { KeeperHandle } from "../pkg/tokenkeeper.js";
 export const decoding = createDecoding(/** @type {any} */ (wasm));
-export const KeeperHandle = wasm.KeeperHandle;
 export const wasmInit = wasm.default;
 export const wasmInitSync = wasm.initSync;

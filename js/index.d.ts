@@ -83,7 +83,12 @@ export type ClearReason = "logout" | "invalid_grant" | "idle" | "max_session";
 export type StorageKind = "session" | "local" | "memory";
 
 export interface KeeperEventMap {
-  changed: { origin: "set" | "restore" | "other-tab" | "refresh"; claims: JwtPayload | undefined; expiresAt: number | undefined; storageKind: StorageKind };
+  changed: {
+    origin: "set" | "restore" | "other-tab" | "refresh";
+    claims: JwtPayload | undefined;
+    expiresAt: number | undefined;
+    storageKind: StorageKind;
+  };
   /** A refresh started in this tab (scheduled or on demand). */
   refreshing: { expiresAt: number | undefined };
   refreshed: { expiresAt: number | undefined };
@@ -105,7 +110,9 @@ export interface RefreshResult {
 }
 
 /** The platform's fetch signature, where the project's libs declare one. */
-type PlatformFetch = typeof globalThis extends { fetch: infer F } ? F : (input: string | PlatformInstance<"URL">, init?: object) => Promise<unknown>;
+type PlatformFetch = typeof globalThis extends { fetch: infer F }
+  ? F
+  : (input: string | PlatformInstance<"URL">, init?: object) => Promise<unknown>;
 
 export class TokenKeeper {
   /** Throws ERR_INVALID_ARGUMENT (naming the option) for an unknown option or a bad value. */

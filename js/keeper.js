@@ -351,13 +351,24 @@ export class TokenKeeper {
   }
 
   /** A DPoP proof for the app's own request (e.g. its authorization-code exchange). */
-  async dpopProof(/** @type {string} */ method, /** @type {string} */ url, /** @type {{ nonce?: string, accessToken?: string }} */ opts) {
+  async dpopProof(
+    /** @type {string} */ method,
+    /** @type {string} */ url,
+    /** @type {{ nonce?: string, accessToken?: string }} */ opts,
+  ) {
     this.#live();
     if (!this.#dpop) throw invalidArgument("dpopProof needs the option dpop: true");
     const href = resolveUrl(url);
     if (href === null) throw invalidArgument("dpopProof needs an http(s) URL");
     await this.#ensureDpopKey();
-    const reply = /** @type {any} */ (this.#call("dpopProofInput", { method: String(method).toUpperCase(), href, nonce: opts?.nonce, accessToken: opts?.accessToken }));
+    const reply = /** @type {any} */ (
+      this.#call("dpopProofInput", {
+        method: String(method).toUpperCase(),
+        href,
+        nonce: opts?.nonce,
+        accessToken: opts?.accessToken,
+      })
+    );
     if (reply.e) throw errorFromReply(reply.e);
     return this.#sign(reply.r);
   }
@@ -395,7 +406,11 @@ export class TokenKeeper {
     return proof;
   }
 
-  #revokeAtEndpoint(/** @type {string} */ url, /** @type {string} */ body, /** @type {string | undefined} */ dpopInput) {
+  #revokeAtEndpoint(
+    /** @type {string} */ url,
+    /** @type {string} */ body,
+    /** @type {string | undefined} */ dpopInput,
+  ) {
     const timeoutMs = this.#requestTimeoutMs;
     if (!dpopInput) return void postRevocation(url, body, undefined, timeoutMs);
     // The proof is signed before sign-out deletes the key (the queue keeps that order).
@@ -485,7 +500,10 @@ export class TokenKeeper {
         detail = { reason: o.reason };
         break;
       case "error":
-        detail = o.retryAfterSeconds === undefined ? { code: o.code, message: o.message } : { code: o.code, message: o.message, retryAfterSeconds: o.retryAfterSeconds };
+        detail =
+          o.retryAfterSeconds === undefined
+            ? { code: o.code, message: o.message }
+            : { code: o.code, message: o.message, retryAfterSeconds: o.retryAfterSeconds };
         break;
       case "idle-warning":
         detail = { secondsLeft: o.secondsLeft };

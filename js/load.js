@@ -11,7 +11,9 @@ export async function wasmBytes(/** @type {Response} */ response, /** @type {str
   const bytes = new Uint8Array(await response.arrayBuffer());
   if (WASM_MAGIC.every((b, i) => bytes[i] === b)) return bytes;
   const type = response.headers.get("content-type") || "no content type";
-  const hint = /html/i.test(type) ? " — an HTML page, probably a fallback route: check that the .wasm file is served at that URL" : "";
+  const hint = /html/i.test(type)
+    ? " — an HTML page, probably a fallback route: check that the .wasm file is served at that URL"
+    : "";
   throw initFailed(`${where} is not a WebAssembly module (the server sent ${type}${hint})`);
 }
 
@@ -30,10 +32,12 @@ export async function fetchWasm(/** @type {URL | string} */ url) {
 export async function wasmSource(/** @type {unknown} */ input, /** @type {URL} */ defaultUrl) {
   const source = await input;
   // Bytes and modules first: looking up `Response` in Node loads its whole fetch (~40 ms).
-  if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return source;
+  if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source))
+    return source;
   if (source === undefined) return fetchWasm(defaultUrl);
   if (typeof source === "string" || source instanceof URL) return fetchWasm(source);
-  if (typeof Response === "function" && source instanceof Response) return wasmBytes(source, source.url || "the Response");
+  if (typeof Response === "function" && source instanceof Response)
+    return wasmBytes(source, source.url || "the Response");
   throw initFailed("init() takes a URL, a Response, bytes or a WebAssembly.Module", undefined);
 }
 

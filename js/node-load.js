@@ -14,7 +14,8 @@ import { wasmSource } from "./load.js";
 export function initFromDisk(decoding, wasmInitSync, file, input) {
   return decoding.initializeWith(async () => {
     const source = input === undefined ? await readFile(file) : await wasmSource(input, file);
-    const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(/** @type {BufferSource} */ (source));
+    const module =
+      source instanceof WebAssembly.Module ? source : await WebAssembly.compile(/** @type {BufferSource} */ (source));
     return wasmInitSync({ module });
   });
 }

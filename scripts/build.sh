@@ -11,7 +11,7 @@ build() {
   local name=$1 features=$2 target_dir=$3 out_dir=$4
   # shellcheck disable=SC2086
   cargo build --release --target wasm32-unknown-unknown --lib --quiet $features --target-dir "$target_dir"
-  wasm-bindgen --target web --out-dir "$out_dir" --out-name "$name" --no-typescript \
+  wasm-bindgen --target web --out-dir "$out_dir" --out-name "$name" \
     "$target_dir/wasm32-unknown-unknown/release/tokenkeeper.wasm"
   # binaryen from npm: Debian's wasm-opt writes modules that fail to load (see TOOLCHAIN.md).
   node_modules/.bin/wasm-opt -O3 \
@@ -21,5 +21,6 @@ build() {
   echo "build: $out_dir/${name}_bg.wasm $(wc -c < "$out_dir/${name}_bg.wasm") bytes"
 }
 
+rm -rf pkg
 build tokenkeeper "" target pkg
 build tokenkeeper_decode "--no-default-features" target/decode pkg/decode

@@ -17,6 +17,10 @@ cargo clippy --all-targets --quiet -- -D warnings
 cargo clippy --all-targets --target wasm32-unknown-unknown --quiet -- -D warnings
 cargo clippy --lib --no-default-features --target wasm32-unknown-unknown --quiet -- -D warnings
 
+step "JavaScript facade: tsc --checkJs (every file // @ts-check) and prettier --check"
+node_modules/.bin/tsc -p tsconfig.check.json
+node_modules/.bin/prettier --check js/ >/dev/null
+
 step "host tests (cargo test), including the generated JS constants being current"
 cargo test --quiet
 
@@ -43,3 +47,6 @@ node bench/memory.mjs
 
 step "JavaScript tests of the packed package (Node and Chromium)"
 node --test --test-concurrency=1 tests/js/
+
+step "token-leak scan over the whole JavaScript run (errors, events, console lines, URLs)"
+node tests/support/leak-scan.mjs --check

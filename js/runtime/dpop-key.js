@@ -24,8 +24,13 @@ function openDatabase() {
 }
 
 /** Runs `body` in one transaction and resolves with what it settles, or null on failure. */
-function transact(/** @type {IDBDatabase} */ db, /** @type {IDBTransactionMode} */ mode, /** @type {(store: IDBObjectStore, settle: (v: any) => void) => void} */ body) {
+function transact(
+  /** @type {IDBDatabase} */ db,
+  /** @type {IDBTransactionMode} */ mode,
+  /** @type {(store: IDBObjectStore, settle: (v: any) => void) => void} */ body,
+) {
   return new Promise((resolve) => {
+    /** @type {any} */
     let result = null;
     try {
       const tx = db.transaction(STORE, mode);
@@ -62,7 +67,13 @@ export class DpopKey {
     if (!subtle) throw new Error("no WebCrypto");
     const db = await openDatabase();
     const ns = this.#namespace;
-    const stored = db && (await transact(db, "readonly", (store, settle) => (store.get(ns).onsuccess = (e) => settle(/** @type {any} */ (e.target).result ?? null))));
+    const stored =
+      db &&
+      (await transact(
+        db,
+        "readonly",
+        (store, settle) => (store.get(ns).onsuccess = (e) => settle(/** @type {any} */ (e.target).result ?? null)),
+      ));
     if (stored) return (this.#pair = stored);
     const made = /** @type {CryptoKeyPair} */ (await subtle.generateKey(ALGORITHM, false, ["sign", "verify"]));
     if (!db) return (this.#pair = made);
@@ -88,7 +99,11 @@ export class DpopKey {
   /** The 64-byte ES256 signature (r || s) of `text`. */
   async sign(/** @type {string} */ text) {
     const { privateKey } = await this.keyPair();
-    const signature = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, new TextEncoder().encode(text));
+    const signature = await crypto.subtle.sign(
+      { name: "ECDSA", hash: "SHA-256" },
+      privateKey,
+      new TextEncoder().encode(text),
+    );
     return new Uint8Array(signature);
   }
 

@@ -83,7 +83,13 @@ export async function postForm({ url, body, dpopProof, timeoutMs }) {
  */
 export async function probe(/** @type {string} */ url, /** @type {number} */ timeoutMs) {
   const answers = (/** @type {RequestInit} */ init) =>
-    fetch(url, { ...init, method: "GET", cache: "no-store", credentials: "omit", signal: AbortSignal.timeout(timeoutMs) }).then(
+    fetch(url, {
+      ...init,
+      method: "GET",
+      cache: "no-store",
+      credentials: "omit",
+      signal: AbortSignal.timeout(timeoutMs),
+    }).then(
       () => true,
       () => false,
     );
@@ -92,11 +98,23 @@ export async function probe(/** @type {string} */ url, /** @type {number} */ tim
 }
 
 /** Sends a revocation (best effort: `keepalive` so it survives the page going away). */
-export function postRevocation(/** @type {string} */ url, /** @type {string} */ body, /** @type {string | undefined} */ dpopProof, /** @type {number} */ timeoutMs) {
+export function postRevocation(
+  /** @type {string} */ url,
+  /** @type {string} */ body,
+  /** @type {string | undefined} */ dpopProof,
+  /** @type {number} */ timeoutMs,
+) {
   /** @type {Record<string, string>} */
   const headers = { "content-type": FORM };
   if (dpopProof) headers.dpop = dpopProof;
-  return fetch(url, { method: "POST", headers, body, keepalive: true, cache: "no-store", signal: AbortSignal.timeout(timeoutMs) }).then(
+  return fetch(url, {
+    method: "POST",
+    headers,
+    body,
+    keepalive: true,
+    cache: "no-store",
+    signal: AbortSignal.timeout(timeoutMs),
+  }).then(
     () => {},
     () => {},
   );

@@ -41,9 +41,7 @@ export function takeLock(name, timeoutMs, onRelease) {
 export function announce(/** @type {string} */ name, /** @type {number} */ holdMs) {
   const locks = webLocks();
   if (!locks) return;
-  locks
-    .request(name, { mode: "shared" }, () => new Promise((r) => setTimeout(r, holdMs)))
-    .catch(() => {});
+  locks.request(name, { mode: "shared" }, () => new Promise((r) => setTimeout(r, holdMs))).catch(() => {});
 }
 
 /** The latest `updatedAt` among held locks named `prefix` + number (-Infinity when none). */

@@ -34,7 +34,10 @@ export class TabChannel {
 
   constructor(/** @type {string} */ namespace, /** @type {TabHandlers} */ handlers) {
     this.#handlers = handlers;
-    this.#channel = typeof BroadcastChannel === "function" && typeof window === "object" ? new BroadcastChannel(`tokenkeeper:${namespace}`) : null;
+    this.#channel =
+      typeof BroadcastChannel === "function" && typeof window === "object"
+        ? new BroadcastChannel(`tokenkeeper:${namespace}`)
+        : null;
     if (this.#channel) this.#channel.onmessage = (event) => this.#receive(event.data);
   }
 
@@ -50,7 +53,11 @@ export class TabChannel {
     try {
       const iv = crypto.getRandomValues(new Uint8Array(12));
       const key = await rotationKey(secret, spent);
-      const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: encoder.encode(spent) }, key, encoder.encode(record));
+      const sealed = await crypto.subtle.encrypt(
+        { name: "AES-GCM", iv, additionalData: encoder.encode(spent) },
+        key,
+        encoder.encode(record),
+      );
       channel.postMessage({ type: "rotated", spent, iv, sealed });
     } catch {
       // Best effort: a duplicated tab that misses it refreshes, and rotation tells it to sign in.
@@ -61,12 +68,23 @@ export class TabChannel {
     if (!data || typeof data !== "object") return;
     if (data.type !== "rotated") return this.#handlers.message(JSON.stringify(data));
     const { spent, iv, sealed } = data;
-    if (typeof spent !== "string" || !(iv instanceof Uint8Array) || !(sealed instanceof ArrayBuffer)) return;
+    if (
+      typeof spent !== "string" ||
+      !(iv instanceof Uint8Array) ||
+      !(iv.buffer instanceof ArrayBuffer) ||
+      !(sealed instanceof ArrayBuffer)
+    )
+      return;
     const secret = this.#handlers.secretFor(spent);
     if (!secret) return;
     try {
       const key = await rotationKey(secret, spent);
-      const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv, additionalData: encoder.encode(spent) }, key, sealed);
+      const nonce = /** @type {Uint8Array<ArrayBuffer>} */ (iv);
+      const plain = await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: nonce, additionalData: encoder.encode(spent) },
+        key,
+        sealed,
+      );
       this.#handlers.rotation(spent, new TextDecoder().decode(plain));
     } catch {
       // Not sealed with the refresh token this tab holds: forged, or not for this tab.

@@ -29,11 +29,15 @@ pub struct Authorization {
     pub dpop_signing_input: Option<String>,
 }
 
-/// At most one refresh per access token because of 401s: a resource server that refuses
-/// every token must not turn each call into a refresh.
+/// At most one refresh per access token because of 401s, and none once a token that such a
+/// refresh gave was refused too: a resource server that refuses every token must not turn
+/// each call into a refresh. Any other answer from an allowed URL starts afresh.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct FetchGuard {
+    /// The token version a 401 refreshed away, since the last answer that was not a 401.
     refreshed_for_version: Option<u32>,
+    /// A token obtained by such a refresh was refused as well.
+    refreshing_does_not_help: bool,
 }
 
 impl Keeper {
@@ -92,7 +96,11 @@ impl Keeper {
         if let Some(nonce) = dpop_nonce {
             self.remember_dpop_nonce(href, nonce);
         }
-        if status != 401 || !replayable {
+        if status != 401 {
+            self.fetch_guard = FetchGuard::default();
+            return AfterResponse::Return;
+        }
+        if !replayable {
             return AfterResponse::Return;
         }
         let asks_for_nonce = www_authenticate.is_some_and(crate::dpop::asks_for_nonce);
@@ -103,12 +111,129 @@ impl Keeper {
         {
             return AfterResponse::RetryWithNonce;
         }
+        let guard = &mut self.fetch_guard;
+        match guard.refreshed_for_version {
+            Some(v) if v == sent_version => return AfterResponse::Return,
+            Some(_) => guard.refreshing_does_not_help = true,
+            None => {}
+        }
         let carried_current = sent_version == self.token_version && self.session.is_some();
-        let first_for_token = self.fetch_guard.refreshed_for_version != Some(sent_version);
-        if carried_current && first_for_token && self.config.can_refresh() {
-            self.fetch_guard.refreshed_for_version = Some(sent_version);
+        if carried_current && !guard.refreshing_does_not_help && self.config.can_refresh() {
+            guard.refreshed_for_version = Some(sent_version);
             return AfterResponse::RefreshAndRetry;
         }
         AfterResponse::Return
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keeper::{KeeperConfig, RefreshVia};
+    use crate::store::StoreError;
+    use crate::tokens::TokenSet;
+
+    const API: &str = "https://api.example/orders";
+
+    fn keeper() -> Keeper {
+        let config = KeeperConfig {
+            refresh: RefreshVia::Callback,
+            allowed_origins: vec!["https://api.example/".into()],
+            ..KeeperConfig::default()
+        };
+        let none = || Err(StoreError::Unavailable);
+        let mut k = Keeper::new(config, none(), none(), 0.0);
+        let tokens = TokenSet {
+            access_token: "t1".into(),
+            refresh_token: Some("r".into()),
+            ..TokenSet::default()
+        };
+        k.set_tokens(tokens, false, 0.0).unwrap();
+        k
+    }
+
+    fn swap_token(k: &mut Keeper, token: &str) {
+        let tokens = TokenSet {
+            access_token: token.into(),
+            refresh_token: Some("r".into()),
+            ..TokenSet::default()
+        };
+        k.set_tokens(tokens, false, 0.0).unwrap();
+    }
+
+    #[test]
+    fn no_token_goes_outside_the_allow_list() {
+        let mut k = keeper();
+        assert_eq!(
+            k.authorize("https://evil.example/", "GET", "t1", 0.0),
+            Err(KeeperError::FetchNotAllowed)
+        );
+        assert_eq!(
+            k.authorize("https://api.example.evil/", "GET", "t1", 0.0),
+            Err(KeeperError::FetchNotAllowed)
+        );
+        assert_eq!(
+            k.authorize(API, "GET", "t1", 0.0).unwrap().header,
+            "Bearer t1"
+        );
+        assert_eq!(
+            k.after_response("https://evil.example/", 401, 1, None, None, true, false),
+            AfterResponse::Return
+        );
+    }
+
+    #[test]
+    fn a_401_refreshes_once_per_token_and_never_again_once_refreshing_did_not_help() {
+        let mut k = keeper();
+        let v1 = k.authorize(API, "GET", "t1", 0.0).unwrap().token_version;
+        assert_eq!(
+            k.after_response(API, 401, v1, None, None, true, false),
+            AfterResponse::RefreshAndRetry
+        );
+        assert_eq!(
+            k.after_response(API, 401, v1, None, None, true, false),
+            AfterResponse::Return,
+            "once per token"
+        );
+        swap_token(&mut k, "t2");
+        let v2 = k.authorize(API, "GET", "t2", 0.0).unwrap().token_version;
+        assert_eq!(
+            k.after_response(API, 401, v2, None, None, true, false),
+            AfterResponse::Return,
+            "the new token was refused too"
+        );
+        swap_token(&mut k, "t3");
+        let v3 = k.authorize(API, "GET", "t3", 0.0).unwrap().token_version;
+        assert_eq!(
+            k.after_response(API, 401, v3, None, None, true, false),
+            AfterResponse::Return
+        );
+        // An answer that is not a 401 starts afresh.
+        assert_eq!(
+            k.after_response(API, 200, v3, None, None, true, false),
+            AfterResponse::Return
+        );
+        assert_eq!(
+            k.after_response(API, 401, v3, None, None, true, false),
+            AfterResponse::RefreshAndRetry
+        );
+    }
+
+    #[test]
+    fn a_401_for_an_old_token_or_an_unreplayable_body_is_returned() {
+        let mut k = keeper();
+        let v1 = k.authorize(API, "GET", "t1", 0.0).unwrap().token_version;
+        swap_token(&mut k, "t2");
+        assert_eq!(
+            k.after_response(API, 401, v1, None, None, true, false),
+            AfterResponse::Return,
+            "not the current token"
+        );
+        let v2 = k.authorize(API, "GET", "t2", 0.0).unwrap().token_version;
+        assert_eq!(
+            k.after_response(API, 401, v2, None, None, false, false),
+            AfterResponse::Return,
+            "a stream body"
+        );
     }
 }

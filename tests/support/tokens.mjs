@@ -1,11 +1,14 @@
 // Tokens for tests and benchmarks, made with jose (HS256 and unsecured), so that the
 // corpus comes from an implementation nobody here wrote.
 import { SignJWT, UnsecuredJWT } from "jose";
+import { recordToken } from "./leak-scan.mjs";
 
 const SECRET = new TextEncoder().encode("a-test-secret-that-is-long-enough-for-hs256");
 
-export function sign(payload, header = {}) {
-  return new SignJWT(payload).setProtectedHeader({ alg: "HS256", typ: "JWT", ...header }).sign(SECRET);
+export async function sign(payload, header = {}) {
+  const token = await new SignJWT(payload).setProtectedHeader({ alg: "HS256", typ: "JWT", ...header }).sign(SECRET);
+  recordToken(token);
+  return token;
 }
 
 /** Re-encodes every segment with `=` padding, which the decoders must accept too. */
@@ -45,7 +48,7 @@ export async function corpus() {
     { nested: { a: { b: { c: [1, [2, [3, { d: null }]]] } } }, list: [true, false, null, 1.5e-7, -0] },
     { exp: 1_700_000_000.75, nbf: 1_699_999_000.5, iat: 1_699_999_999.25 },
     { exp: 32503680000, iat: 0, aud: "single-audience" },
-    { escapes: "quote \" backslash \\ slash / tab \t newline \n", controlish: "\u0001\u001f" },
+    { escapes: 'quote " backslash \\ slash / tab \t newline \n', controlish: "\u0001\u001f" },
     { big: 12345678901234567890, small: -1e-300, ints: [0, -1, 9007199254740993] },
   ];
   const headers = [{}, { kid: "key-1" }, { cty: "JWT", custom: { x: [1] } }];

@@ -1,0 +1,63 @@
+// Browser tests against the test kit's issuer (tokenkeeper/testing, from the packed package):
+// the issuer also serves the installed package and the fixture pages, so the pages are
+// same-origin with it unless a test starts a second issuer elsewhere.
+import { ROOT, SCRATCH, INSTALLED } from "./package.mjs";
+import { recordToken } from "./leak-scan.mjs";
+
+/** startTestIssuer from the packed package, as an app's tests import it. */
+export async function testKit() {
+  return import(`${INSTALLED}js/testing.js`);
+}
+
+/** An issuer serving the scratch install at / and the fixture pages at /pages. */
+export async function startIssuer(options = {}) {
+  const { startTestIssuer } = await testKit();
+  return startTestIssuer({ static: { "/": SCRATCH, "/pages": `${ROOT}tests/fixtures/pages` }, ...options });
+}
+
+/** Keeper options using the issuer's token endpoint (absolute: relative URLs are refused). */
+export function oauthOptions(issuer, extra = {}) {
+  const oauth = { tokenEndpoint: issuer.tokenEndpoint, clientId: issuer.clientId, ...(extra.oauth ?? {}) };
+  return { ...extra, oauth };
+}
+
+/** Opens the keeper test page of `origin` in `context`, with a keeper made from `options`. */
+export async function openKeeperPage(context, origin, options, { query = "", init } = {}) {
+  const page = await context.newPage();
+  if (init) await page.addInitScript(init);
+  const opts = options === undefined ? "" : `options=${encodeURIComponent(JSON.stringify(options))}`;
+  await page.goto(`${origin}/pages/keeper.html?${opts}${query}`);
+  await page.waitForFunction(() => document.getElementById("out").textContent === "ready");
+  return page;
+}
+
+/** Signs in: a session at the issuer, its token response handed to the page's keeper. */
+export async function signIn(page, issuer, { remember = false, ttl } = {}) {
+  const tokens = issuer.signIn(undefined, ttl === undefined ? {} : { ttl });
+  for (const t of [tokens.access_token, tokens.refresh_token, tokens.id_token]) if (t) recordToken(t);
+  await page.evaluate(([t, remember]) => window.keeper.setTokens(t, { remember }), [tokens, remember]);
+  return tokens;
+}
+
+/** The page's recorded keeper events of `type`. */
+export const events = (page, type) => page.evaluate((type) => window.events.filter((e) => e.type === type), type);
+
+/** Resolves when `check()` is true, polling; rejects after `timeoutMs` with `what`. */
+export async function until(check, what, timeoutMs = 10_000, everyMs = 50) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** The refresh-token fingerprints the issuer saw, in order (one per refresh request). */
+export const presented = (issuer) =>
+  issuer.stats.requests.filter((r) => r.grant === "refresh_token").map((r) => r.refreshTokenFingerprint);
+
+/** Whether any refresh token was presented twice. */
+export function anyPresentedTwice(issuer) {
+  const seen = presented(issuer);
+  return new Set(seen).size !== seen.length;
+}
