@@ -1,7 +1,7 @@
-// tokenkeeper/react as users meet it: the app in examples/, built with Vite from the packed
-// package and served on the test issuer's own origin, signing in with PKCE and kept fresh in
-// real Chromium (under StrictMode, in React's development build); React's server rendering in
-// Node; and the binding's types under tsc --strict.
+// tokenkeeper/react and tokenkeeper/vue as users meet them: the apps in examples/, built with
+// Vite from the packed package and served on the test issuer's own origin, signing in with
+// PKCE and kept fresh in real Chromium (React under StrictMode, in its development build);
+// React's server rendering in Node; and the bindings' types under tsc --strict.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { createElement as h } from "react";
 import { renderToString } from "react-dom/server";
+import { createApp } from "vue";
 import { launchChromium } from "../support/browser.mjs";
 import { ROOT, SCRATCH } from "../support/package.mjs";
 
@@ -32,6 +33,7 @@ before(async () => {
   await cp(`${ROOT}examples`, EXAMPLES, { recursive: true });
   // React's StrictMode double mount happens only in its development build.
   await buildExample("react", "development");
+  await buildExample("vue", "production");
   browser = await launchChromium();
 });
 after(async () => {
@@ -205,13 +207,16 @@ async function signInRefreshAndUnmount(name, { strictMode }) {
 describe("the example apps in Chromium", { concurrency: 2 }, () => {
   test("React (StrictMode, development build): sign-in, one keeper, one refresh per token, nothing after unmount", () =>
     signInRefreshAndUnmount("react", { strictMode: true }));
+
+  test("Vue: sign-in, one keeper, one refresh per token, nothing after app.unmount()", () =>
+    signInRefreshAndUnmount("vue", { strictMode: false }));
 });
 
 describe("in Node", () => {
-  let tk, react, makeJwt;
+  let tk, react, vue, makeJwt;
   before(async () => {
-    [tk, react, { makeJwt }] = await Promise.all(
-      ["tokenkeeper", "tokenkeeper/react", "tokenkeeper/testing"].map(importEntry),
+    [tk, react, vue, { makeJwt }] = await Promise.all(
+      ["tokenkeeper", "tokenkeeper/react", "tokenkeeper/vue", "tokenkeeper/testing"].map(importEntry),
     );
   });
 
@@ -236,9 +241,85 @@ describe("in Node", () => {
       keeper.dispose();
     }
   });
+
+  test("Vue: the status follows refreshes, failures and sign-out", async () => {
+    await tk.default();
+    // Each refresh waits for the test to answer it.
+    const pending = [];
+    const refresh = () => new Promise((resolve, reject) => pending.push({ resolve, reject }));
+    const refreshCall = () => until(() => pending.length > 0, 2_000, "the refresh call").then(() => pending.shift());
+    // Default storage: Node has none, and that notice is not a refresh error.
+    const app = createApp({}).use(vue.createTokenKeeper({ refresh, retry: { maxAttempts: 1 }, crossTab: false }));
+    const { keeper, status, token, claims, expiresAt, error } = app.runWithContext(() => vue.useTokenKeeper());
+    try {
+      assert.ok(keeper instanceof tk.TokenKeeper);
+      assert.equal(keeper.storageKind, "memory");
+      assert.deepEqual(
+        [status.value, token.value, claims.value, error.value],
+        ["signed-out", undefined, undefined, undefined],
+      );
+
+      keeper.setTokens({ accessToken: makeJwt({ sub: "first" }, { expiresIn: 300 }), refreshToken: "r1" });
+      await startedUp();
+      assert.deepEqual([status.value, claims.value.sub, token.value], ["fresh", "first", keeper.accessToken]);
+      assert.equal(expiresAt.value, keeper.expiresAt);
+
+      let refreshed = keeper.refresh();
+      assert.equal(status.value, "refreshing");
+      (await refreshCall()).resolve({ accessToken: makeJwt({ sub: "second" }, { expiresIn: 300 }) });
+      await refreshed;
+      assert.deepEqual([status.value, claims.value.sub], ["fresh", "second"]);
+
+      refreshed = keeper.refresh();
+      (await refreshCall()).reject(new Error("the network is down"));
+      await assert.rejects(refreshed, { code: "ERR_REFRESH_FAILED" });
+      assert.deepEqual([status.value, error.value.code], ["error", "ERR_REFRESH_FAILED"]);
+      assert.equal(claims.value.sub, "second", "the tokens are kept");
+
+      refreshed = keeper.refresh();
+      assert.equal(status.value, "refreshing");
+      (await refreshCall()).resolve({ accessToken: makeJwt({ sub: "third" }, { expiresIn: 300 }) });
+      await refreshed;
+      assert.deepEqual([status.value, error.value, claims.value.sub], ["fresh", undefined, "third"]);
+
+      keeper.clear();
+      assert.deepEqual([status.value, token.value, claims.value], ["signed-out", undefined, undefined]);
+    } finally {
+      keeper.dispose();
+    }
+  });
+
+  test("Vue: a token that expires with nothing to replace it shows status error, ERR_TOKEN_EXPIRED", async () => {
+    await tk.default();
+    const app = createApp({}).use(vue.createTokenKeeper({ storage: "memory" })); // no refresh configured
+    const { keeper, status, error } = app.runWithContext(() => vue.useTokenKeeper());
+    try {
+      keeper.setTokens({ accessToken: makeJwt({ sub: "short" }, { expiresIn: 2 }) });
+      await startedUp();
+      assert.equal(status.value, "fresh");
+      await until(() => status.value === "error", 4_000, "the expiry");
+      assert.equal(error.value.code, "ERR_TOKEN_EXPIRED");
+    } finally {
+      keeper.dispose();
+    }
+  });
+
+  test("Vue 3.3 and 3.4 (no app.onUnmount): app.unmount() disposes the keeper", async () => {
+    await tk.default();
+    let provided;
+    const olderApp = { provide: (_key, value) => void (provided = value), unmount() {} };
+    vue.createTokenKeeper({ storage: "memory" }).install(olderApp);
+    olderApp.unmount();
+    await assert.rejects(provided.keeper.getAccessToken(), { code: "ERR_DISPOSED" });
+  });
+
+  test("useTokenKeeper() outside a component or without the plugin says what is missing", () => {
+    assert.throws(() => vue.useTokenKeeper(), /app\.use\(createTokenKeeper\(options\)\)/);
+    assert.throws(() => createApp({}).runWithContext(() => vue.useTokenKeeper()), /app\.use\(createTokenKeeper/);
+  });
 });
 
-test("the react entry's types compile a consumer (tsc --strict)", async () => {
+test("the react and vue entries' types compile a consumer (tsc --strict)", async () => {
   await cp(`${ROOT}tests/types/frameworks.ts`, `${SCRATCH}frameworks.ts`);
   const config = JSON.parse(await readFile(`${SCRATCH}tsconfig.json`, "utf8")); // pack-for-tests.sh's
   await writeFile(`${SCRATCH}tsconfig.frameworks.json`, JSON.stringify({ ...config, files: ["frameworks.ts"] }));

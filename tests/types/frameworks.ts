@@ -1,6 +1,7 @@
 // Compiled with `tsc --noEmit --strict` against the installed package (see
-// tests/js/frameworks.browser.test.mjs): the types of tokenkeeper/react.
+// tests/js/frameworks.browser.test.mjs): the types of tokenkeeper/react and tokenkeeper/vue.
 import { createElement, type ReactElement } from "react";
+import { createApp, defineComponent, type ComputedRef } from "vue";
 import { TokenKeeper, type JwtPayload, type KeeperOptions } from "tokenkeeper";
 import {
   TokenKeeperProvider,
@@ -9,6 +10,7 @@ import {
   type AccessTokenState,
   type AccessTokenStatus,
 } from "tokenkeeper/react";
+import { createTokenKeeper, useTokenKeeper as useVueTokenKeeper, type TokenKeeperBinding } from "tokenkeeper/vue";
 
 const options: KeeperOptions = { oauth: { tokenEndpoint: "https://id.example.com/token", clientId: "spa" } };
 
@@ -36,3 +38,22 @@ createElement(TokenKeeperProvider, { keeper: new TokenKeeper(options) }, createE
 createElement(TokenKeeperProvider, { options, keeper: new TokenKeeper(options) });
 // @ts-expect-error options must be KeeperOptions
 createElement(TokenKeeperProvider, { options: { refreshBefore: 10 } });
+
+// Vue
+const App = defineComponent({
+  setup() {
+    const { keeper, status, token, claims, expiresAt, error }: TokenKeeperBinding = useVueTokenKeeper();
+    const statusRef: ComputedRef<AccessTokenStatus> = status;
+    const code: string | undefined = error.value?.code;
+    const sub: string | undefined = claims.value?.sub;
+    const at: number | undefined = expiresAt.value;
+    const held: string | undefined = token.value;
+    // @ts-expect-error the refs are read-only
+    status.value = "fresh";
+    void keeper.refresh();
+    return () => `${statusRef.value} ${code} ${sub} ${at} ${held?.length}`;
+  },
+});
+createApp(App).use(createTokenKeeper(options)).mount("#app");
+// @ts-expect-error createTokenKeeper takes KeeperOptions
+createTokenKeeper({ storage: "cookie" });
