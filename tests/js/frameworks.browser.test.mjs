@@ -150,13 +150,13 @@ async function signInRefreshAndUnmount(name, { strictMode }) {
     assert.equal(new URL(page.url()).search, "", "the code left the address bar");
     const first = await claimsOf(page);
     assert.equal(first.sub, "test-user");
-    assert.ok(first.exp - first.iat === TTL_SECONDS && typeof first.jti === "string");
+    assert.ok(Math.abs(first.exp - first.iat - TTL_SECONDS) < 0.01 && typeof first.jti === "string");
     assert.deepEqual(await counts(), oneKeeper, "after the redirect back: one keeper");
     if (strictMode) assert.ok((await probe(page)).strictModeRuns > 0);
 
     // A refresh shows a new token.
     await page.waitForFunction((jti) => !document.getElementById("claims")?.textContent.includes(jti), first.jti, {
-      timeout: TTL_SECONDS * 1000,
+      timeout: TTL_SECONDS * 2000,
     });
     await statusIs(page, "fresh");
     assert.ok((await claimsOf(page)).exp > first.exp);
@@ -170,9 +170,9 @@ async function signInRefreshAndUnmount(name, { strictMode }) {
     await page.waitForFunction(() => document.getElementById("message").textContent.startsWith("/api/me: 200"));
     assert.match(await page.textContent("#message"), /"sub":"test-user"/);
 
-    // Three more token lifetimes: one refresh per token, never the same refresh token twice.
+    // Five more refreshes (some 10 s): one per token, never the same refresh token twice.
     const before = refreshRequests(issuer).length;
-    await until(() => refreshRequests(issuer).length >= before + 5, TTL_SECONDS * 3000, "five more refreshes");
+    await until(() => refreshRequests(issuer).length >= before + 5, TTL_SECONDS * 5000, "five more refreshes");
     const refreshes = refreshRequests(issuer);
     assert.equal(issuer.stats.refreshes, refreshes.length, "every refresh request succeeded");
     assert.equal(issuer.stats.reuseDetections, 0);
