@@ -1,0 +1,59 @@
+// Compiled with `tsc --noEmit --strict` against the installed package (see
+// tests/js/frameworks.browser.test.mjs): the types of tokenkeeper/react and tokenkeeper/vue.
+import { createElement, type ReactElement } from "react";
+import { createApp, defineComponent, type ComputedRef } from "vue";
+import { TokenKeeper, type JwtPayload, type KeeperOptions } from "tokenkeeper";
+import {
+  TokenKeeperProvider,
+  useAccessToken,
+  useTokenKeeper,
+  type AccessTokenState,
+  type AccessTokenStatus,
+} from "tokenkeeper/react";
+import { createTokenKeeper, useTokenKeeper as useVueTokenKeeper, type TokenKeeperBinding } from "tokenkeeper/vue";
+
+const options: KeeperOptions = { oauth: { tokenEndpoint: "https://id.example.com/token", clientId: "spa" } };
+
+// React
+function Status(): ReactElement {
+  const keeper: TokenKeeper | null = useTokenKeeper();
+  const state: AccessTokenState = useAccessToken();
+  const status: AccessTokenStatus = state.status;
+  let text: string = status;
+  if (state.status === "error") text = `${state.error.code}: ${state.error.message} ${state.token.length}`;
+  if (state.status === "fresh") {
+    const token: string = state.token;
+    const claims: JwtPayload | undefined = state.claims;
+    const expiresAt: number | undefined = state.expiresAt;
+    text = `${token.length} ${claims?.sub} ${expiresAt}`;
+  }
+  // @ts-expect-error signed out, there is no token
+  const none: string = useAccessToken().token;
+  void keeper?.getAccessToken();
+  return createElement("p", null, text, none);
+}
+createElement(TokenKeeperProvider, { options }, createElement(Status));
+createElement(TokenKeeperProvider, { keeper: new TokenKeeper(options) }, createElement(Status));
+// @ts-expect-error either options or a keeper, not both
+createElement(TokenKeeperProvider, { options, keeper: new TokenKeeper(options) });
+// @ts-expect-error options must be KeeperOptions
+createElement(TokenKeeperProvider, { options: { refreshBefore: 10 } });
+
+// Vue
+const App = defineComponent({
+  setup() {
+    const { keeper, status, token, claims, expiresAt, error }: TokenKeeperBinding = useVueTokenKeeper();
+    const statusRef: ComputedRef<AccessTokenStatus> = status;
+    const code: string | undefined = error.value?.code;
+    const sub: string | undefined = claims.value?.sub;
+    const at: number | undefined = expiresAt.value;
+    const held: string | undefined = token.value;
+    // @ts-expect-error the refs are read-only
+    status.value = "fresh";
+    void keeper.refresh();
+    return () => `${statusRef.value} ${code} ${sub} ${at} ${held?.length}`;
+  },
+});
+createApp(App).use(createTokenKeeper(options)).mount("#app");
+// @ts-expect-error createTokenKeeper takes KeeperOptions
+createTokenKeeper({ storage: "cookie" });
