@@ -8,7 +8,7 @@ import init, { TokenKeeper } from "tokenkeeper";
 const issuer = new URL(import.meta.env.VITE_ISSUER ?? "https://id.example.com");
 const clientId = import.meta.env.VITE_CLIENT_ID ?? "my-spa";
 const apiUrl = import.meta.env.VITE_API_URL ?? new URL("/api/me", issuer).href;
-const redirectUri = new URL("/", location.href).href; // this page; registered with the issuer
+const redirectUri = new URL("/", location.href).href; // the app; registered with the issuer
 
 // oauth4webapi only talks https; plain http is allowed for an issuer on this machine alone.
 const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(issuer.hostname);
