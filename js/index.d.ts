@@ -1,5 +1,10 @@
 // Types of the `tokenkeeper` entry. See README.md for the behaviour. They compile with or
 // without the DOM lib (see decode-types.d.ts).
+/**
+ * JWT decoding (no signature verification) and {@link TokenKeeper}, which keeps OAuth access
+ * tokens fresh across tabs and in web storage. Call `init()` once before anything else.
+ * @module tokenkeeper
+ */
 import type { JwtPayload, PlatformInstance, TokenErrorCode } from "./decode-types.js";
 
 export * from "./decode-types.js";

@@ -2,6 +2,12 @@
 // app's own tests (Node >= 20). Self-contained: compiling these needs neither Node's nor the
 // DOM's type declarations.
 
+/**
+ * For an app's own tests, in Node: {@link startTestIssuer}, a real OAuth 2.0 authorization
+ * server on loopback, and {@link makeJwt}.
+ * @module tokenkeeper/testing
+ */
+
 /** DPoP (RFC 9449) support: off, on, or on with server nonces (`use_dpop_nonce` rounds). */
 export type DpopMode = boolean | "nonce";
 

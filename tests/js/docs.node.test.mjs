@@ -1,0 +1,42 @@
+// `npm run docs`: TypeDoc over the shipped type declarations, with warnings as errors
+// (typedoc.json), so that a broken {@link}, an unexported type the docs need or a malformed
+// comment fails `npm test` rather than the published reference.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT } from "../support/package.mjs";
+
+test(
+  "npm run docs builds the API reference of every shipped entry without a warning",
+  { timeout: 60_000 },
+  async () => {
+    const out = await mkdtemp(join(tmpdir(), "tokenkeeper-docs-"));
+    try {
+      const { code, output } = await new Promise((resolve) => {
+        execFile(
+          "npm",
+          ["run", "docs", "--", "--out", out],
+          { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } },
+          (error, stdout, stderr) => resolve({ code: error ? error.code : 0, output: `${stdout}\n${stderr}` }),
+        );
+      });
+      assert.equal(code, 0, output);
+      assert.doesNotMatch(output, /\[(warning|error)\]/i, output);
+      const entries = ["index", "decode", "testing", "react", "vue"].filter((name) =>
+        existsSync(join(ROOT, `js/${name}.d.ts`)),
+      );
+      const modules = await readdir(join(out, "modules"));
+      assert.equal(modules.length, entries.length, `one page per entry: ${modules.join(", ")}`);
+      for (const page of ["tokenkeeper.html", "tokenkeeper_decode.html", "tokenkeeper_testing.html"]) {
+        assert.ok(modules.includes(page), `${page} in ${modules.join(", ")}`);
+      }
+      assert.ok(existsSync(join(out, "classes/tokenkeeper.TokenKeeper.html")));
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  },
+);
