@@ -1,9 +1,13 @@
+/**
+ * React bindings: `TokenKeeperProvider`, `useTokenKeeper()`, `useAccessToken()`.
+ * @module tokenkeeper/react
+ */
 // Types of `tokenkeeper/react`. React >= 18 is an optional peer dependency of tokenkeeper.
 import type { ReactElement, ReactNode } from "react";
 import type { KeeperOptions, TokenKeeper } from "./index.js";
 import type { AccessTokenState } from "./token-state-types.js";
 
-export type { AccessTokenError, AccessTokenState, AccessTokenStatus } from "./token-state-types.js";
+export type { AccessTokenError, AccessTokenState, AccessTokenStatus, HeldToken } from "./token-state-types.js";
 
 export type TokenKeeperProviderProps =
   | {

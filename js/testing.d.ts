@@ -68,7 +68,12 @@ export interface SignInOptions {
   device?: string;
 }
 
-/** What the next token-endpoint request (refresh, code exchange or password grant) meets. */
+/**
+ * What the next token-endpoint request (refresh, code exchange or password grant) meets.
+ * `"no-cors"` answers normally (the refresh token rotates!) but without CORS headers, and the
+ * endpoint keeps refusing CORS to other requests until the next token request, as a
+ * misconfigured server would: a keeper reports ERR_REFRESH_CORS.
+ */
 export type FailureKind =
   | "500"
   | "503"

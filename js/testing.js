@@ -797,6 +797,9 @@ class Issuer {
   #mounts;
   /** @type {Failure[]} */
   #failures = [];
+  /** After a "no-cors" drill the token endpoint refuses CORS to any other request until the
+   *  next token request, as a misconfigured server would (a page's probe must see it). */
+  #corsWithheld = false;
   /** Access tokens (by jti) the API refuses though they have not expired. @type {Set<string>} */
   #revokedJtis = new Set();
   /** @type {Set<string>} */
@@ -925,6 +928,10 @@ class Issuer {
   handle(req, res) {
     const exchange = this.#exchange(req, res);
     const route = this.#route(exchange.url.pathname);
+    if (exchange.url.pathname === "/token") {
+      if (req.method === "POST") this.#corsWithheld = false;
+      else if (this.#corsWithheld) exchange.withCors = false;
+    }
     const answer = async () => {
       if (!route) return this.#serveStatic(exchange);
       if (req.method === "OPTIONS") return this.#preflight(exchange);
@@ -1090,7 +1097,10 @@ class Issuer {
   async #applyFailure(x, failure) {
     x.record.injected = failure.kind;
     if (failure.kind === "slow") await this.#delay(failure.delayMs);
-    else if (failure.kind === "no-cors") x.withCors = false;
+    else if (failure.kind === "no-cors") {
+      x.withCors = false;
+      this.#corsWithheld = true;
+    }
     else if (failure.kind === "date") x.dateOffsetMs = failure.offsetMs;
     else {
       x.record.outcome = failure.kind;

@@ -18,7 +18,8 @@ export interface AccessTokenError {
   retryAfterSeconds?: number;
 }
 
-interface HeldToken {
+/** The token held, as the state shows it. */
+export interface HeldToken {
   /** The access token (`keeper.accessToken`). */
   token: string;
   /** Its claims, when it is a JWT. */

@@ -1,9 +1,13 @@
+/**
+ * Vue bindings: the `createTokenKeeper()` plugin and the `useTokenKeeper()` composable.
+ * @module tokenkeeper/vue
+ */
 // Types of `tokenkeeper/vue`. Vue >= 3.3 is an optional peer dependency of tokenkeeper.
 import type { App, ComputedRef } from "vue";
 import type { JwtPayload, KeeperOptions, TokenKeeper } from "./index.js";
 import type { AccessTokenError, AccessTokenStatus } from "./token-state-types.js";
 
-export type { AccessTokenError, AccessTokenState, AccessTokenStatus } from "./token-state-types.js";
+export type { AccessTokenError, AccessTokenState, AccessTokenStatus, HeldToken } from "./token-state-types.js";
 
 /** The plugin for `app.use()`. */
 export interface TokenKeeperPlugin {

@@ -117,15 +117,24 @@ impl IssuerClock {
         }
     }
 
-    /// Learns from tokens handed to `setTokens`: only an `iat` in the future says something
-    /// (a token cannot be issued later than now, so the client's clock is behind); a past
-    /// `iat` may simply be an old token.
-    pub fn learn_from_set_tokens(&mut self, client_now_ms: f64, iat_s: Option<f64>) {
-        if let Some(iat) = iat_s.filter(|i| i.is_finite()) {
-            let ahead = iat * 1000.0 - client_now_ms;
-            if ahead > LATENCY_MS + 3_000.0 {
-                self.set(ahead);
+    /// Learns from an issue time (`iat`, or a restored record's `issuedAt`): the issuer cannot
+    /// be earlier than a token it issued, so an issue time ahead of the issuer time estimated
+    /// now means the estimate — or the client's clock — moved: a client clock set back while
+    /// tokens sat in storage, or a clock behind at `setTokens`. A past issue time says
+    /// nothing: it may simply be an old token.
+    pub fn learn_from_issue_time(&mut self, client_now_ms: f64, issued_s: Option<f64>) {
+        if let Some(issued) = issued_s.filter(|i| i.is_finite()) {
+            let issued_ms = issued * 1000.0;
+            if issued_ms - self.issuer_now_ms(client_now_ms) > LATENCY_MS + 3_000.0 {
+                self.set(issued_ms - client_now_ms);
             }
+        }
+    }
+
+    /// A server refused a proof of ours as badly timed and sent its `Date`: believe it.
+    pub fn adopt_date(&mut self, client_now_ms: f64, date_ms: f64) {
+        if date_ms.is_finite() {
+            self.set(date_ms + 500.0 - client_now_ms);
         }
     }
 
@@ -248,13 +257,26 @@ mod tests {
     }
 
     #[test]
-    fn latency_is_not_skew_and_set_tokens_learns_only_from_a_future_iat() {
+    fn latency_is_not_skew_and_only_a_future_issue_time_teaches() {
         let mut c = IssuerClock::default();
         c.learn(receipt(Some(1_000.0), true, 300.0));
         assert_eq!(c.skew_ms(), 0.0);
-        c.learn_from_set_tokens(NOW, Some(NOW / 1000.0 - 3600.0));
+        c.learn_from_issue_time(NOW, Some(NOW / 1000.0 - 3600.0));
         assert_eq!(c.skew_ms(), 0.0, "an old token says nothing");
-        c.learn_from_set_tokens(NOW, Some(NOW / 1000.0 + 600.0));
+        c.learn_from_issue_time(NOW, Some(NOW / 1000.0 + 600.0));
         assert_eq!(c.skew_ms(), 600_000.0);
+    }
+
+    #[test]
+    fn a_restored_estimate_is_corrected_when_the_clock_was_set_back() {
+        // Stored with no skew; the client's clock has since gone back 5 minutes.
+        let mut c = IssuerClock::with_skew(0.0);
+        let issued = NOW / 1000.0;
+        c.learn_from_issue_time(NOW - 300_000.0, Some(issued));
+        assert_eq!(c.skew_ms(), 300_000.0);
+        // A skew that already explains the issue time is left alone.
+        let mut c = IssuerClock::with_skew(300_000.0);
+        c.learn_from_issue_time(NOW - 300_000.0, Some(issued));
+        assert_eq!(c.skew_ms(), 300_000.0);
     }
 }

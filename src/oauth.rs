@@ -33,6 +33,9 @@ pub enum Answer {
     InvalidGrant,
     /// A DPoP server wants a nonce (RFC 9449 §8): send again with its `DPoP-Nonce`.
     UseDpopNonce,
+    /// A DPoP server refused the proof (`invalid_dpop_proof`), most often its `iat` against a
+    /// client clock that is off: not a verdict on the refresh token.
+    DpopProofRefused,
     /// Anything else (403, 404, a redirect, a 200 without usable tokens): retrying now will
     /// not help.
     Rejected,
@@ -113,6 +116,7 @@ pub fn classify_answer(status: u16, body: &str, retry_after_ms: Option<f64>) -> 
             _ => Answer::Rejected,
         },
         400 | 401 if error == Some("use_dpop_nonce") => Answer::UseDpopNonce,
+        400 | 401 if error == Some("invalid_dpop_proof") => Answer::DpopProofRefused,
         400 | 401 => Answer::InvalidGrant,
         408 | 425 | 429 | 500..=599 => Answer::Retry { retry_after_ms },
         _ if error == Some("invalid_grant") => Answer::InvalidGrant,
@@ -202,6 +206,10 @@ mod tests {
         assert_eq!(
             classify_answer(400, r#"{"error":"use_dpop_nonce"}"#, None),
             Answer::UseDpopNonce
+        );
+        assert_eq!(
+            classify_answer(400, r#"{"error":"invalid_dpop_proof"}"#, None),
+            Answer::DpopProofRefused
         );
         assert_eq!(
             classify_answer(500, "oops", None),

@@ -245,6 +245,7 @@ pub struct RefreshRun {
     holds_lock: bool,
     locks_exist: bool,
     nonce_retried: bool,
+    proof_retried: bool,
     caught_up_ms: f64,
     last_error: Option<KeeperError>,
 }
@@ -267,6 +268,7 @@ impl RefreshRun {
             holds_lock: false,
             locks_exist: true,
             nonce_retried: false,
+            proof_retried: false,
             caught_up_ms: 0.0,
             last_error: None,
         }
@@ -397,6 +399,7 @@ impl RefreshRun {
             (Phase::BackingOff, Report::Waited) => {
                 self.attempt += 1;
                 self.nonce_retried = false;
+                self.proof_retried = false;
                 self.begin_attempt(k, now)
             }
             // A report that does not fit the step (a bug on the other side, or a page going
@@ -448,6 +451,13 @@ impl RefreshRun {
         }
         if k.adopt_if_newer(&self.ticket) {
             return self.succeeded(k, false, now);
+        }
+        if let Some(error) = k.held_by(now) {
+            // Another tab met a Retry-After, a CORS refusal or a failure and is backing off:
+            // the server is the origin's. That tab's result will reach this one.
+            self.last_error = Some(error);
+            k.settle(Err(error), false, now);
+            return self.release(After::Finish);
         }
         if self.holds_lock {
             self.phase = Phase::QueryingRotation;
@@ -521,6 +531,15 @@ impl RefreshRun {
             self.nonce_retried = true;
             return self.send(k, now);
         }
+        if let (Answer::DpopProofRefused, Some(date), false) =
+            (&classified, answer.date_ms, self.proof_retried)
+        {
+            // Most likely the proof's iat against a clock that is off: once more, on the
+            // server's time. The refresh token was not consumed either.
+            self.proof_retried = true;
+            k.adopt_issuer_date(now, date);
+            return self.send(k, now);
+        }
         self.classified(k, classified, answer.date_ms, now)
     }
 
@@ -548,7 +567,7 @@ impl RefreshRun {
                 Failure::Retryable(KeeperError::RefreshFailed, retry_after_ms),
                 now,
             ),
-            Answer::UseDpopNonce | Answer::Rejected => {
+            Answer::UseDpopNonce | Answer::DpopProofRefused | Answer::Rejected => {
                 self.failed(k, Failure::Final(KeeperError::RefreshRejected), now)
             }
         }
@@ -605,7 +624,14 @@ impl RefreshRun {
         };
         k.settle(Err(error), matches!(decision, Backoff::Wait(_)), now);
         match decision {
-            Backoff::Wait(ms) => self.release(After::BackOff(ms)),
+            Backoff::Wait(ms) => {
+                // The other tabs wait as well — through this tab's next attempt, whose outcome
+                // they will hear of: the server is the origin's, not this tab's.
+                let next_outcome =
+                    now + ms + k.config().lock_timeout_ms + k.config().request_timeout_ms;
+                k.tell_tabs_to_hold(Hold::GaveUp, next_outcome);
+                self.release(After::BackOff(ms))
+            }
             Backoff::GiveUp => {
                 k.report(error, None);
                 let pause = policy.max_delay_ms.max(MIN_REFRESH_INTERVAL_MS);

@@ -141,6 +141,11 @@ pub fn tab_message(m: &TabMessage) -> String {
             .str("reason", reason.as_str())
             .end(),
         TabMessage::Activity(at) => Obj::new("type", "activity").num("at", *at).end(),
+        // JSON has no infinity: a hold without end (CORS) travels without `until`.
+        TabMessage::Held(hold, until) => Obj::new("type", "held")
+            .str("reason", hold.as_str())
+            .opt_num("until", Some(*until).filter(|u| u.is_finite()))
+            .end(),
     }
 }
 
@@ -155,6 +160,12 @@ pub fn parse_tab_message(v: &Value) -> Option<TabMessage> {
             .as_f64()
             .filter(|a| a.is_finite())
             .map(TabMessage::Activity),
+        "held" => Some(TabMessage::Held(
+            crate::keeper::Hold::from_name(v.get("reason")?.as_str()?)?,
+            v.get("until")
+                .and_then(Value::as_f64)
+                .unwrap_or(f64::INFINITY),
+        )),
         _ => None,
     }
 }

@@ -724,3 +724,81 @@ fn memory_storage_never_posts_tokens_to_other_tabs() {
         .iter()
         .any(|o| matches!(o, Output::PostRotation { .. })));
 }
+
+#[test]
+fn the_servers_retry_after_holds_back_every_tab_not_only_the_one_that_heard_it() {
+    let mut w = World::new(Server::new(60.0));
+    let mut config = oauth_config(10.0);
+    config.retry.max_delay_ms = 1_000.0;
+    let a = w.open_tab(config.clone());
+    let b = w.open_tab(config);
+    w.sign_in(a);
+    w.turn();
+    w.server.faults.push_back(Fault::RetryAfter(429, 120_000.0));
+    w.refresh(a).unwrap();
+    w.run_until(T0 + 500.0, 10.0);
+    assert_eq!(w.server.requests.len(), 1);
+    // B's token runs into its margin during A's Retry-After: B must not ask either.
+    w.run_until(T0 + 100_000.0, 50.0);
+    assert_eq!(w.server.requests.len(), 1, "{:?}", w.request_times());
+    assert_eq!(
+        w.refresh(b),
+        Err(KeeperError::RefreshFailed),
+        "B's refresh() respects it too"
+    );
+}
+
+#[test]
+fn a_cors_refusal_holds_back_every_tab_sharing_the_tokens() {
+    let mut w = World::new(Server::new(5.0));
+    w.server.allows_cors = false;
+    let a = w.open_tab(oauth_config(2.0));
+    let b = w.open_tab(oauth_config(2.0));
+    w.sign_in(a);
+    w.run_until(T0 + 30_000.0, 10.0);
+    assert_eq!(w.server.requests.len(), 1, "one request from all the tabs");
+    assert_eq!(w.server.reuse_detections, 0);
+    assert_eq!(w.access(b), Access::Fail(KeeperError::RefreshCors));
+}
+
+#[test]
+fn while_one_tab_backs_off_the_others_do_not_hit_the_server() {
+    let mut w = World::new(Server::new(5.0));
+    w.server.always = Some(Fault::Status(503));
+    let tabs: Vec<usize> = (0..3).map(|_| w.open_tab(oauth_config(2.0))).collect();
+    w.sign_in(tabs[0]);
+    w.run_until(T0 + 12_000.0, 10.0);
+    // One tab's sequence: five attempts 0.5-1, 1-2, 2-4, 4-8 s apart, from about 3 s in.
+    let times = w.request_times();
+    let senders: Vec<Vec<f64>> = tabs
+        .iter()
+        .map(|&t| {
+            w.tabs[t]
+                .steps
+                .iter()
+                .filter(|(_, s)| matches!(s, Step::Send(_)))
+                .map(|(at, _)| at - T0)
+                .collect()
+        })
+        .collect();
+    assert!(
+        times.len() <= 6,
+        "{} requests from 3 tabs: {senders:?}",
+        times.len()
+    );
+}
+
+#[test]
+fn a_restored_session_corrects_its_clock_estimate_when_the_client_clock_was_set_back() {
+    let mut w = World::new(Server::new(60.0));
+    let a = w.open_tab(oauth_config(10.0));
+    w.sign_in(a);
+    // The machine's clock goes back 5 minutes; the page reloads (a new keeper restores).
+    w.now = T0 - 300_000.0;
+    let b = w.open_tab(oauth_config(10.0));
+    let k = &w.tabs[b].keeper;
+    assert!((k.skew_ms() - 300_000.0).abs() < 2_000.0, "{}", k.skew_ms());
+    // Due 10 s before exp in issuer time, which is 5 minutes later on this clock.
+    let due = k.next_wakeup().unwrap();
+    assert!(due <= T0 - 300_000.0 + 50_000.0 + 1.0, "{}", due - T0);
+}

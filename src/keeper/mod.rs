@@ -38,7 +38,7 @@ use outbox::Outbox;
 use placement::Placement;
 
 /// Why scheduled refreshes are held back for a while.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hold {
     /// The retries gave up: try again later, or at once when the page wakes up.
     GaveUp,
@@ -47,6 +47,27 @@ pub enum Hold {
     /// The token endpoint does not allow this origin (CORS): only `refresh()` or a reload
     /// tries again, since every try presents a refresh token the server may have rotated.
     Cors,
+}
+
+impl Hold {
+    /// The name used between tabs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hold::GaveUp => "gave-up",
+            Hold::RetryAfter => "retry-after",
+            Hold::Cors => "cors",
+        }
+    }
+
+    /// The hold with this name.
+    pub fn from_name(name: &str) -> Option<Hold> {
+        Some(match name {
+            "gave-up" => Hold::GaveUp,
+            "retry-after" => Hold::RetryAfter,
+            "cors" => Hold::Cors,
+            _ => return None,
+        })
+    }
 }
 
 /// The refresh side of the keeper: the run under way, and when the next may start.
@@ -117,7 +138,10 @@ impl Keeper {
         };
         if let Some(restored) = keeper.placement.restore(&mut keeper.out) {
             keeper.activity.restored(restored.active_at, now);
+            let issued_at = restored.issued_at;
             keeper.hold(restored, ChangeOrigin::Restore);
+            // The stored estimate was made with this machine's clock as it was then.
+            keeper.clock.learn_from_issue_time(now, issued_at);
         }
         keeper.tick(now);
         keeper
@@ -187,7 +211,7 @@ impl Keeper {
     ) -> Result<(), KeeperError> {
         tokens.check().map_err(TokenSetError::as_argument_error)?;
         let times = token_times(&tokens, self.clock.issuer_now_ms(now))?;
-        self.clock.learn_from_set_tokens(now, times.iat);
+        self.clock.learn_from_issue_time(now, times.iat);
         if self.config.dpop && tokens.token_type != TokenType::DPoP {
             self.out.error(KeeperError::DpopNotBound);
         }
@@ -231,6 +255,9 @@ impl Keeper {
         self.token_version = self.token_version.wrapping_add(1);
         self.expired_notified = false;
         self.refreshing.jitter = self.random();
+        if matches!(origin, ChangeOrigin::OtherTab | ChangeOrigin::Refresh) {
+            self.refreshing.held = None; // new tokens: whatever held refreshes back is over
+        }
         self.out.event(Event::Changed(origin));
     }
 
@@ -564,8 +591,46 @@ impl Keeper {
             .push(Output::Settle(Settlement { access, refresh }));
     }
 
-    /// Holds scheduled refreshes back until `until`, telling callers `error`.
+    /// Holds refreshes back until `until`, telling callers `error`; the other tabs of the
+    /// origin hold theirs back too (the server's Retry-After, a CORS refusal and a back-off
+    /// are the origin's, not one tab's).
     pub(crate) fn hold_refreshes(&mut self, hold: Hold, until: f64, error: KeeperError) {
+        self.refreshing.held = Some((hold, until, error));
+        if self.config.cross_tab {
+            self.out.push(Output::Post(TabMessage::Held(hold, until)));
+        }
+    }
+
+    /// Why refreshes are held back at `now`, if they are.
+    pub(crate) fn held_by(&self, now: f64) -> Option<KeeperError> {
+        self.refreshing.held.filter(|h| h.1 > now).map(|h| h.2)
+    }
+
+    /// Tells the other tabs to hold refreshes back until `until` (this tab's run waits anyway).
+    pub(crate) fn tell_tabs_to_hold(&mut self, hold: Hold, until: f64) {
+        if self.config.cross_tab {
+            self.out.push(Output::Post(TabMessage::Held(hold, until)));
+        }
+    }
+
+    /// A server refused a DPoP proof as badly timed: its `Date` is the time to use.
+    pub(crate) fn adopt_issuer_date(&mut self, now: f64, date_ms: f64) {
+        self.clock.adopt_date(now, date_ms);
+    }
+
+    /// Another tab holds refreshes back: so does this one, unless it already holds longer.
+    fn held_by_another_tab(&mut self, hold: Hold, until: f64) {
+        if self
+            .refreshing
+            .held
+            .is_some_and(|(_, mine, _)| mine >= until)
+        {
+            return;
+        }
+        let error = match hold {
+            Hold::Cors => KeeperError::RefreshCors,
+            Hold::GaveUp | Hold::RetryAfter => KeeperError::RefreshFailed,
+        };
         self.refreshing.held = Some((hold, until, error));
     }
 

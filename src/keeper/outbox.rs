@@ -58,6 +58,9 @@ pub enum TabMessage {
     Cleared(ClearReason),
     /// The user was active in a tab at this time (epoch ms).
     Activity(f64),
+    /// A tab holds refreshes back until this time (epoch ms; infinite for CORS), for this
+    /// reason: the others do too.
+    Held(super::Hold, f64),
 }
 
 /// How `clear()` revokes the refresh token (best effort, after the local sign-out).

@@ -41,6 +41,7 @@ impl Keeper {
         match message {
             TabMessage::Cleared(reason) => self.sign_out_here(reason),
             TabMessage::Activity(at) => self.activity.touched(at.min(now)),
+            TabMessage::Held(hold, until) => self.held_by_another_tab(hold, until),
         }
         self.tick(now);
     }
