@@ -1,4 +1,5 @@
-// The packed package in real headless Chromium: a plain module page, a Vite build, the demo.
+// The packed package in real headless Chromium: a plain module page, a Vite build, a webpack build.
+// (The demo has its own file: demo.browser.test.mjs.)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -12,7 +13,6 @@ import { ROOT, SCRATCH } from "../support/package.mjs";
 import { outcomes, wasmOnlyOutcomes } from "../support/reference-decoder.mjs";
 import { corpus, sign } from "../support/tokens.mjs";
 import { ERROR_CASES, base64EdgeTokens, malformedTokens } from "../support/decode-cases.mjs";
-import { startDemo } from "../../www/server.mjs";
 
 let browser;
 let site;
@@ -141,59 +141,4 @@ test("a webpack 5 build with the default configuration bundles and runs the pack
   );
   assert.equal(stats.hasErrors(), false, stats.toString("errors-only"));
   await expectConsumerDecodes(app, "webpack-user");
-});
-
-test("the demo page decodes a pasted token and shows errors by code", async () => {
-  const demo = await startDemo();
-  try {
-    const { context, page, pageErrors } = await openPage(browser, `${demo.url}/`);
-    await page.waitForSelector("body[data-ready=true]");
-    const exp = Math.floor(Date.now() / 1000) + 120;
-    const token = await sign({ sub: "demo-user", iat: exp - 3600, exp });
-    await page.fill("#token", token);
-    assert.equal(await page.getAttribute("#status", "data-state"), "ok");
-    assert.deepEqual(JSON.parse(await page.textContent("#claims")), { sub: "demo-user", iat: exp - 3600, exp });
-    assert.equal(JSON.parse(await page.textContent("#header")).alg, "HS256");
-    assert.match(await page.textContent("#countdown"), /Expires in 1[12]\d s/);
-    assert.ok(await page.isVisible("dd[data-claim=exp]"));
-    await page.fill("#token", `${token.split(".")[0]}.W10.`);
-    assert.equal(await page.getAttribute("#status", "data-state"), "error");
-    assert.match(await page.textContent("#status"), /^ERR_TOKEN_NOT_OBJECT \(part: payload\)/);
-    await page.click("#sample");
-    assert.match(await page.textContent("#countdown"), /Expires in (89|90) s/);
-    assert.deepEqual(pageErrors, []);
-    await context.close();
-  } finally {
-    await demo.close();
-  }
-});
-
-test("the demo's keeper panel signs in, refreshes, remembers, and signs out in a second tab", async () => {
-  const demo = await startDemo();
-  try {
-    const context = await browser.newContext();
-    const a = await context.newPage();
-    await a.goto(`${demo.url}/`);
-    await a.waitForSelector("body[data-ready=true]");
-    await a.check("#remember");
-    await a.click("#signin");
-    await a.waitForFunction(() => document.getElementById("k-signed").textContent === "yes");
-    assert.equal(await a.textContent("#k-kind"), "local");
-    assert.equal(await a.textContent("#k-sub"), "user-42");
-    await a.click("#refresh");
-    await a.waitForFunction(() => document.getElementById("k-events").textContent.includes("refreshed"));
-    await a.click("#callapi");
-    await a.waitForFunction(() => document.getElementById("k-events").textContent.includes("API 200"));
-    await a.waitForFunction(() => /1 refreshes, 0 reuse detections/.test(document.getElementById("k-server").textContent));
-    const b = await context.newPage();
-    await b.goto(`${demo.url}/`);
-    await b.waitForSelector("body[data-ready=true]");
-    await b.waitForFunction(() => document.getElementById("k-signed").textContent === "yes");
-    await a.click("#signout");
-    await b.waitForFunction(() => document.getElementById("k-signed").textContent === "no", null, { timeout: 1000 });
-    assert.match(await b.textContent("#k-events"), /cleared \{"reason":"logout"\}/);
-    await context.close();
-  } finally {
-    await demo.close();
-  }
 });

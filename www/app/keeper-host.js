@@ -1,0 +1,74 @@
+// Builds this tab's TokenKeeper from the sign-in choices, and builds it again when they change
+// or when the clock is skewed (the `now` option is fixed at construction). Listeners added
+// here follow every keeper built, so that panels subscribe once.
+import { TokenKeeper } from "tokenkeeper";
+import { refreshAtBackend, signOutAtBackend } from "./bff-client.js";
+
+/** The page's own refresh margin; the token panel's countdown uses the same number. */
+export const REFRESH_BEFORE_SECONDS = 10;
+
+/** One namespace per mode: the two kinds of keeper never read each other's records. */
+const NAMESPACES = { spa: "tokenkeeper-demo", bff: "tokenkeeper-demo-bff" };
+
+export class KeeperHost {
+  #config;
+  #keeper = null;
+  /** @type {Map<string, Set<Function>>} */
+  #listeners = new Map();
+  #rebuilt = new Set();
+  #built = { mode: "spa", dpop: false, clockOffsetMs: 0 };
+
+  /** @param {{ issuer: string, tokenEndpoint: string, revocationEndpoint: string, clientId: string }} config */
+  constructor(config) {
+    this.#config = config;
+  }
+
+  get keeper() {
+    return this.#keeper;
+  }
+
+  /** What the current keeper was built with: { mode, dpop, clockOffsetMs }. */
+  get built() {
+    return this.#built;
+  }
+
+  /**
+   * Disposes of the current keeper and builds one for `mode` ("spa" or "bff"), `dpop` and a
+   * clock `clockOffsetMs` off the real one. A keeper of the same namespace restores the tokens.
+   */
+  build({ mode, dpop, clockOffsetMs = this.#built.clockOffsetMs }) {
+    this.#keeper?.dispose();
+    const c = this.#config;
+    const options = {
+      namespace: NAMESPACES[mode],
+      storage: "session", // setTokens(…, { remember: true }) moves them to localStorage
+      refreshBeforeSeconds: REFRESH_BEFORE_SECONDS,
+      allowedOrigins: [c.issuer], // keeper.fetch adds the token for the API there, nowhere else
+      ...(clockOffsetMs !== 0 && { now: () => Date.now() + clockOffsetMs }),
+      ...(mode === "bff"
+        ? { refresh: refreshAtBackend, revoke: signOutAtBackend }
+        : {
+            oauth: { tokenEndpoint: c.tokenEndpoint, clientId: c.clientId, revocationEndpoint: c.revocationEndpoint },
+            dpop,
+          }),
+    };
+    const keeper = new TokenKeeper(options);
+    for (const [event, listeners] of this.#listeners) for (const listener of listeners) keeper.on(event, listener);
+    this.#keeper = keeper;
+    this.#built = { mode, dpop: mode === "spa" && dpop, clockOffsetMs };
+    for (const listener of this.#rebuilt) listener(keeper);
+    return keeper;
+  }
+
+  /** Subscribes to a keeper event of this keeper and of every keeper built later. */
+  on(event, listener) {
+    if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
+    this.#listeners.get(event).add(listener);
+    this.#keeper?.on(event, listener);
+  }
+
+  /** Calls `listener(keeper)` after each build. */
+  onRebuild(listener) {
+    this.#rebuilt.add(listener);
+  }
+}
