@@ -12,10 +12,17 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 export async function benchChromium(tokens) {
   const dir = await mkdtemp(join(tmpdir(), "tk-bench-"));
   await build({
-    entryPoints: [join(ROOT, "bench/browser-entry.mjs")], bundle: true, format: "esm", platform: "browser",
-    outfile: join(dir, "bench.js"), logLevel: "silent",
+    entryPoints: [join(ROOT, "bench/browser-entry.mjs")],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    outfile: join(dir, "bench.js"),
+    logLevel: "silent",
   });
-  await writeFile(join(dir, "index.html"), '<!doctype html><link rel="icon" href="data:,"><script type="module" src="bench.js"></script>');
+  await writeFile(
+    join(dir, "index.html"),
+    '<!doctype html><link rel="icon" href="data:,"><script type="module" src="bench.js"></script>',
+  );
   const site = await serveStatic({ "/": dir, "/pkg": join(ROOT, "pkg") });
   const browser = await launchChromium();
   try {

@@ -50,7 +50,13 @@ export function runGroups(rows, { rounds = 15, minBatchMs = 15, warmupMs = 2000 
     const jwtDecode = baseline("jwt-decode");
     const ratio = (k, b) => (b < 0 ? null : median(samples[k].map((s, r) => s / samples[b][r])));
     members.forEach((m, k) => {
-      out.push({ group, impl: m.impl, ns: median(samples[k]), vsJose: ratio(k, jose), vsJwtDecode: ratio(k, jwtDecode) });
+      out.push({
+        group,
+        impl: m.impl,
+        ns: median(samples[k]),
+        vsJose: ratio(k, jose),
+        vsJwtDecode: ratio(k, jwtDecode),
+      });
     });
   }
   globalThis.__benchSink = sink;

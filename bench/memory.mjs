@@ -8,7 +8,10 @@ import { sign, typicalPayload, largePayload } from "../tests/support/tokens.mjs"
 await init();
 const exports = await glueInit(); // the instance already loaded: its memory and tables
 const tables = Object.values(exports).filter((v) => v instanceof WebAssembly.Table);
-const snapshot = () => ({ memory: exports.memory.buffer.byteLength, handles: tables.reduce((n, t) => n + t.length, 0) });
+const snapshot = () => ({
+  memory: exports.memory.buffer.byteLength,
+  handles: tables.reduce((n, t) => n + t.length, 0),
+});
 
 const tokens = [];
 for (let i = 0; i < 64; i++) tokens.push(await sign(typicalPayload(i)));
@@ -20,12 +23,21 @@ function decodeRound(count) {
   for (let i = 0; i < count; i++) {
     const t = tokens[i % tokens.length];
     switch (i % 3) {
-      case 0: sink += decodeJwt(t).iat; break;
-      case 1: sink += expiresAt(t); break;
-      default: sink += isExpired(t) ? 1 : 0;
+      case 0:
+        sink += decodeJwt(t).iat;
+        break;
+      case 1:
+        sink += expiresAt(t);
+        break;
+      default:
+        sink += isExpired(t) ? 1 : 0;
     }
     if (i % 1000 === 0) {
-      try { decodeJwt(`${t}.x.y`); } catch { sink += 1; } // errors too
+      try {
+        decodeJwt(`${t}.x.y`);
+      } catch {
+        sink += 1;
+      } // errors too
     }
   }
   return sink;
@@ -49,7 +61,12 @@ let before = snapshot();
 const started = performance.now();
 decodeRound(1_000_000);
 let after = snapshot();
-results.push({ what: "1,000,000 decodes (decodeJwt/expiresAt/isExpired, typical and large, some malformed)", before, after, seconds: (performance.now() - started) / 1000 });
+results.push({
+  what: "1,000,000 decodes (decodeJwt/expiresAt/isExpired, typical and large, some malformed)",
+  before,
+  after,
+  seconds: (performance.now() - started) / 1000,
+});
 
 await keeperRound(200);
 before = snapshot();
@@ -62,7 +79,9 @@ for (const r of results) {
   const memGrowth = r.after.memory - r.before.memory;
   const handleGrowth = r.after.handles - r.before.handles;
   grew ||= memGrowth > 0 || handleGrowth > 0;
-  console.log(`${r.what}: wasm memory ${r.before.memory} -> ${r.after.memory} bytes (${memGrowth >= 0 ? "+" : ""}${memGrowth}), externref slots ${r.before.handles} -> ${r.after.handles}${r.seconds ? `, ${r.seconds.toFixed(1)} s` : ""}`);
+  console.log(
+    `${r.what}: wasm memory ${r.before.memory} -> ${r.after.memory} bytes (${memGrowth >= 0 ? "+" : ""}${memGrowth}), externref slots ${r.before.handles} -> ${r.after.handles}${r.seconds ? `, ${r.seconds.toFixed(1)} s` : ""}`,
+  );
 }
 console.log(grew ? "memory: GREW" : "memory: no growth");
 process.exit(grew ? 1 : 0);

@@ -56,7 +56,13 @@ export async function benchStartup(token, runs = 7) {
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const ms = { tokenkeeper: median(times.tokenkeeper), jose: median(times.jose) };
-  return { group: "import() to first decode (fresh process)", impl: "tokenkeeper init()+decodeJwt", ms: ms.tokenkeeper, joseMs: ms.jose, vsJose: ms.tokenkeeper / ms.jose };
+  return {
+    group: "import() to first decode (fresh process)",
+    impl: "tokenkeeper init()+decodeJwt",
+    ms: ms.tokenkeeper,
+    joseMs: ms.jose,
+    vsJose: ms.tokenkeeper / ms.jose,
+  };
 }
 
 export { tk };

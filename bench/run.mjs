@@ -26,16 +26,35 @@ const lines = [
   "| runtime | case | implementation | median | vs jose | vs jwt-decode |",
   "|---|---|---|---|---|---|",
 ];
-for (const [runtime, rows] of [["node", node], ["chromium", chromium.decoding]]) {
-  for (const r of rows) lines.push(`| ${runtime} | ${r.group} | ${r.impl} | ${fmt(r.ns)} | ${ratio(r.vsJose)} | ${ratio(r.vsJwtDecode)} |`);
+for (const [runtime, rows] of [
+  ["node", node],
+  ["chromium", chromium.decoding],
+]) {
+  for (const r of rows)
+    lines.push(`| ${runtime} | ${r.group} | ${r.impl} | ${fmt(r.ns)} | ${ratio(r.vsJose)} | ${ratio(r.vsJwtDecode)} |`);
 }
-lines.push("", "| runtime | case | implementation | median | vs awaiting a resolved promise |", "|---|---|---|---|---|");
-for (const [runtime, rows] of [["node", nodeAccess], ["chromium", chromium.access]]) {
+lines.push(
+  "",
+  "| runtime | case | implementation | median | vs awaiting a resolved promise |",
+  "|---|---|---|---|---|",
+);
+for (const [runtime, rows] of [
+  ["node", nodeAccess],
+  ["chromium", chromium.access],
+]) {
   for (const r of rows) lines.push(`| ${runtime} | ${r.group} | ${r.impl} | ${fmt(r.ns)} | ${ratio(r.vsBaseline)} |`);
 }
-lines.push("", `| node | ${startup.group} | tokenkeeper ${startup.ms.toFixed(1)} ms | jose ${startup.joseMs.toFixed(1)} ms | ${ratio(startup.vsJose)} |`);
+lines.push(
+  "",
+  `| node | ${startup.group} | tokenkeeper ${startup.ms.toFixed(1)} ms | jose ${startup.joseMs.toFixed(1)} ms | ${ratio(startup.vsJose)} |`,
+);
 const table = lines.join("\n");
 console.log(table);
-const report = { date: new Date().toISOString(), node: process.version, tokens: sizes, results: { node, chromium: chromium.decoding, access: { node: nodeAccess, chromium: chromium.access }, startup } };
+const report = {
+  date: new Date().toISOString(),
+  node: process.version,
+  tokens: sizes,
+  results: { node, chromium: chromium.decoding, access: { node: nodeAccess, chromium: chromium.access }, startup },
+};
 await writeFile(new URL("./report.json", import.meta.url), JSON.stringify(report, null, 2));
 await writeFile(new URL("./report.md", import.meta.url), table + "\n");

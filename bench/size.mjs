@@ -24,9 +24,16 @@ async function bundle(source) {
   await writeFile(entry, source);
   try {
     const out = await build({
-      entryPoints: [entry], bundle: true, minify: true, format: "esm", write: false,
-      platform: "browser", nodePaths: [join(ROOT, "node_modules")], logLevel: "silent",
-      alias: { tokenkeeper: join(ROOT, "js/index.js") }, outdir: dir,
+      entryPoints: [entry],
+      bundle: true,
+      minify: true,
+      format: "esm",
+      write: false,
+      platform: "browser",
+      nodePaths: [join(ROOT, "node_modules")],
+      logLevel: "silent",
+      alias: { tokenkeeper: join(ROOT, "js/index.js") },
+      outdir: dir,
     });
     return Buffer.concat(out.outputFiles.filter((f) => f.path.endsWith(".js")).map((f) => Buffer.from(f.contents)));
   } finally {
@@ -39,11 +46,17 @@ const glue = measure(await bundle(`export * from "tokenkeeper"; export { default
 const rows = [
   ["tokenkeeper .wasm", wasm],
   ["tokenkeeper JS (all exports, bundled)", glue],
-  ["tokenkeeper total (wasm + JS)", { raw: wasm.raw + glue.raw, gzip: wasm.gzip + glue.gzip, brotli: wasm.brotli + glue.brotli }],
+  [
+    "tokenkeeper total (wasm + JS)",
+    { raw: wasm.raw + glue.raw, gzip: wasm.gzip + glue.gzip, brotli: wasm.brotli + glue.brotli },
+  ],
   ["jwt-decode jwtDecode (bundled)", measure(await bundle(`export { jwtDecode } from "jwt-decode";`))],
   ["jose decodeJwt (bundled)", measure(await bundle(`export { decodeJwt } from "jose";`))],
   ["oidc-client-ts UserManager (bundled)", measure(await bundle(`export { UserManager } from "oidc-client-ts";`))],
-  ["auth0-spa-js createAuth0Client (bundled)", measure(await bundle(`export { createAuth0Client } from "@auth0/auth0-spa-js";`))],
+  [
+    "auth0-spa-js createAuth0Client (bundled)",
+    measure(await bundle(`export { createAuth0Client } from "@auth0/auth0-spa-js";`)),
+  ],
 ];
 
 console.log("| what | raw | gzip -9 | brotli |\n|---|---|---|---|");

@@ -1100,8 +1100,7 @@ class Issuer {
     else if (failure.kind === "no-cors") {
       x.withCors = false;
       this.#corsWithheld = true;
-    }
-    else if (failure.kind === "date") x.dateOffsetMs = failure.offsetMs;
+    } else if (failure.kind === "date") x.dateOffsetMs = failure.offsetMs;
     else {
       x.record.outcome = failure.kind;
       this.#answerWithFailure(x, failure);

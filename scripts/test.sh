@@ -17,9 +17,9 @@ cargo clippy --all-targets --quiet -- -D warnings
 cargo clippy --all-targets --target wasm32-unknown-unknown --quiet -- -D warnings
 cargo clippy --lib --no-default-features --target wasm32-unknown-unknown --quiet -- -D warnings
 
-step "JavaScript facade: tsc --checkJs (every file // @ts-check) and prettier --check"
+step "JavaScript: tsc --checkJs over the facade (every file // @ts-check), prettier --check over the repository"
 node_modules/.bin/tsc -p tsconfig.check.json
-node_modules/.bin/prettier --check js/ >/dev/null
+node_modules/.bin/prettier --check . >/dev/null
 
 step "host tests (cargo test), including the generated JS constants being current"
 cargo test --quiet

@@ -36,7 +36,12 @@ test("a plain <script type=module> page decodes like jose", async () => {
   assert.equal(await page.evaluate(() => window.beforeInit), "ERR_NOT_INITIALIZED");
   const tokens = await corpus();
   const decoded = await page.evaluate(
-    (ts) => ts.map((t) => [window.tokenkeeper.decodeJwt(t), window.tokenkeeper.decodeHeader(t), window.tokenkeeper.expiresAt(t) ?? null]),
+    (ts) =>
+      ts.map((t) => [
+        window.tokenkeeper.decodeJwt(t),
+        window.tokenkeeper.decodeHeader(t),
+        window.tokenkeeper.expiresAt(t) ?? null,
+      ]),
     tokens,
   );
   tokens.forEach((t, i) => {
@@ -53,17 +58,37 @@ test("in the browser, errors are TokenErrors and a good call follows every bad o
   const good = await sign({ sub: "ok", exp: 2_000_000_000 });
   const results = await page.evaluate((good) => {
     const tk = window.tokenkeeper;
-    const bad = [7, "a.b.c.d.e", "..", "x".repeat(500_000), `${good}+`, `${good.split(".")[0]}.W10.`, "é".repeat(50_000)];
+    const bad = [
+      7,
+      "a.b.c.d.e",
+      "..",
+      "x".repeat(500_000),
+      `${good}+`,
+      `${good.split(".")[0]}.W10.`,
+      "é".repeat(50_000),
+    ];
     return bad.map((b) => {
       let code;
-      try { tk.decodeJwt(b); } catch (e) { code = e instanceof tk.TokenError && e.name === "TokenError" ? e.code : `not a TokenError: ${e}`; }
+      try {
+        tk.decodeJwt(b);
+      } catch (e) {
+        code = e instanceof tk.TokenError && e.name === "TokenError" ? e.code : `not a TokenError: ${e}`;
+      }
       return [code, tk.decodeJwt(good).sub, tk.expiresAt(good)];
     });
   }, good);
-  assert.deepEqual(results.map((r) => r[0]), [
-    "ERR_TOKEN_MALFORMED", "ERR_TOKEN_ENCRYPTED", "ERR_TOKEN_MALFORMED", "ERR_TOKEN_MALFORMED",
-    "ERR_TOKEN_BASE64", "ERR_TOKEN_NOT_OBJECT", "ERR_TOKEN_MALFORMED",
-  ]);
+  assert.deepEqual(
+    results.map((r) => r[0]),
+    [
+      "ERR_TOKEN_MALFORMED",
+      "ERR_TOKEN_ENCRYPTED",
+      "ERR_TOKEN_MALFORMED",
+      "ERR_TOKEN_MALFORMED",
+      "ERR_TOKEN_BASE64",
+      "ERR_TOKEN_NOT_OBJECT",
+      "ERR_TOKEN_MALFORMED",
+    ],
+  );
   for (const r of results) assert.deepEqual(r.slice(1), ["ok", 2_000_000_000]);
   await context.close();
 });
@@ -72,29 +97,48 @@ test("in the browser, errors are TokenErrors and a good call follows every bad o
 // the wasm decoder alone, in Node. Both must give the same value or the same error (code,
 // part, claim) for every input.
 test("Chromium's native base64 path agrees with the wasm decoder on good, bad and edge tokens", async () => {
-  const inputs = [...(await corpus()), ...(await base64EdgeTokens()), ...(await malformedTokens()).slice(0, 150),
-    ...ERROR_CASES.map((c) => c[1]).filter((x) => typeof x === "string")];
+  const inputs = [
+    ...(await corpus()),
+    ...(await base64EdgeTokens()),
+    ...(await malformedTokens()).slice(0, 150),
+    ...ERROR_CASES.map((c) => c[1]).filter((x) => typeof x === "string"),
+  ];
   const reference = await wasmOnlyOutcomes(inputs);
   const { context, page } = await plainPage();
-  const inPage = await page.evaluate(([inputs, outcomesSource]) => {
-    const native = Uint8Array.prototype.setFromBase64;
-    let nativeDecodes = 0;
-    Uint8Array.prototype.setFromBase64 = function (...args) {
-      const result = native.apply(this, args);
-      nativeDecodes++;
-      return result;
-    };
-    try {
-      return { results: (0, eval)(`(${outcomesSource})`)(window.tokenkeeper, inputs), nativeDecodes, hasNative: typeof native === "function" };
-    } finally {
-      Uint8Array.prototype.setFromBase64 = native;
-    }
-  }, [inputs, outcomes.toString()]);
+  const inPage = await page.evaluate(
+    ([inputs, outcomesSource]) => {
+      const native = Uint8Array.prototype.setFromBase64;
+      let nativeDecodes = 0;
+      Uint8Array.prototype.setFromBase64 = function (...args) {
+        const result = native.apply(this, args);
+        nativeDecodes++;
+        return result;
+      };
+      try {
+        return {
+          results: (0, eval)(`(${outcomesSource})`)(window.tokenkeeper, inputs),
+          nativeDecodes,
+          hasNative: typeof native === "function",
+        };
+      } finally {
+        Uint8Array.prototype.setFromBase64 = native;
+      }
+    },
+    [inputs, outcomes.toString()],
+  );
   assert.ok(inPage.hasNative, "Chromium has Uint8Array.prototype.setFromBase64");
   const accepted = reference.filter((r) => "value" in r[2]).length;
-  assert.ok(accepted >= 40 && inPage.nativeDecodes >= accepted * 3, `the native path ran (${inPage.nativeDecodes} native decodes)`);
-  inputs.forEach((t, i) => assert.deepStrictEqual(inPage.results[i], reference[i], `input ${i}: ${JSON.stringify(t).slice(0, 80)}`));
-  assert.ok(reference.filter((r) => r[0].code === "ERR_TOKEN_BASE64").length >= 60, "the edge cases reach base64 errors");
+  assert.ok(
+    accepted >= 40 && inPage.nativeDecodes >= accepted * 3,
+    `the native path ran (${inPage.nativeDecodes} native decodes)`,
+  );
+  inputs.forEach((t, i) =>
+    assert.deepStrictEqual(inPage.results[i], reference[i], `input ${i}: ${JSON.stringify(t).slice(0, 80)}`),
+  );
+  assert.ok(
+    reference.filter((r) => r[0].code === "ERR_TOKEN_BASE64").length >= 60,
+    "the edge cases reach base64 errors",
+  );
   await context.close();
 });
 

@@ -16,7 +16,10 @@ before(async () => {
 });
 
 test("calling before init() throws ERR_NOT_INITIALIZED, then init() is idempotent", async () => {
-  assert.throws(() => tk.decodeJwt("a.b.c"), (e) => e instanceof tk.TokenError && e.code === "ERR_NOT_INITIALIZED");
+  assert.throws(
+    () => tk.decodeJwt("a.b.c"),
+    (e) => e instanceof tk.TokenError && e.code === "ERR_NOT_INITIALIZED",
+  );
   assert.throws(() => tk.expiresAt("a.b.c"), { code: "ERR_NOT_INITIALIZED" });
   await Promise.all([tk.default(), tk.default()]);
   await tk.default();
@@ -45,7 +48,9 @@ test("in Node, init() takes the default file, bytes, a compiled module or a Resp
       const tk = await import("tokenkeeper");
       await tk.default(source);
       console.log(JSON.stringify({ sub: tk.decodeJwt(${JSON.stringify(token)}).sub, requestLookups }));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { cwd: SCRATCH });
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {
+      cwd: SCRATCH,
+    });
     const result = JSON.parse(stdout);
     assert.equal(result.sub, "fresh-process", name);
     if (name !== "response") assert.equal(result.requestLookups, 0, `${name}: init() looked up Request`);
@@ -58,7 +63,10 @@ test("a token over 1 MiB is refused with ERR_TOKEN_MALFORMED; one just under it 
   assert.ok(near.length <= 1 << 20);
   assert.equal(tk.decodeJwt(near).sub, "big");
   for (const over of [`${near}${"A".repeat((1 << 20) + 1 - near.length)}`, "a.b.c".repeat(1 << 20)]) {
-    assert.throws(() => tk.expiresAt(over), (e) => e.code === "ERR_TOKEN_MALFORMED" && /1 MiB/.test(e.message));
+    assert.throws(
+      () => tk.expiresAt(over),
+      (e) => e.code === "ERR_TOKEN_MALFORMED" && /1 MiB/.test(e.message),
+    );
   }
 });
 
@@ -82,7 +90,9 @@ test("in Node, long tokens decoded with Buffer's base64url give the wasm decoder
   }
   const long = inputs.filter((t) => t.length >= 1024).length;
   assert.ok(long >= 50 && bufferDecodes >= long, `the Buffer path ran (${bufferDecodes} decodes, ${long} long inputs)`);
-  inputs.forEach((t, i) => assert.deepStrictEqual(results[i], reference[i], `input ${i}: ${JSON.stringify(t).slice(0, 80)}`));
+  inputs.forEach((t, i) =>
+    assert.deepStrictEqual(results[i], reference[i], `input ${i}: ${JSON.stringify(t).slice(0, 80)}`),
+  );
 });
 
 test("decoding agrees with jose on a generated corpus", async () => {
@@ -159,8 +169,15 @@ test("no message, code or property of any error contains token text", async () =
         error = e;
       }
       assert.ok(error instanceof tk.TokenError, "every malformed token is rejected");
-      const visible = [error.message, error.code, error.name, error.stack, JSON.stringify(error), String(error),
-        ...Object.values(error).map(String)].join("\n");
+      const visible = [
+        error.message,
+        error.code,
+        error.name,
+        error.stack,
+        JSON.stringify(error),
+        String(error),
+        ...Object.values(error).map(String),
+      ].join("\n");
       for (const slice of slices) assert.ok(!visible.includes(slice), `${error.code} leaked token text`);
       checked++;
     }

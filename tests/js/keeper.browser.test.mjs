@@ -24,7 +24,12 @@ after(async () => {
 
 async function accessToken(lifetimeSeconds = 3600, extra = {}) {
   const now = Math.floor(Date.now() / 1000);
-  const token = await sign({ sub: `user-${Math.random().toString(36).slice(2)}`, iat: now, exp: now + lifetimeSeconds, ...extra });
+  const token = await sign({
+    sub: `user-${Math.random().toString(36).slice(2)}`,
+    iat: now,
+    exp: now + lifetimeSeconds,
+    ...extra,
+  });
   seenTokens.push(token);
   return token;
 }
@@ -76,7 +81,10 @@ test("remember-me survives a reload from localStorage; session storage stays in 
   const context = await browser.newContext();
   const tab = await openTab(context, {});
   const remembered = await accessToken();
-  await tab.evaluate(([a, r]) => window.keeper.setTokens({ accessToken: a, refreshToken: r }, { remember: true }), [remembered, refreshToken()]);
+  await tab.evaluate(
+    ([a, r]) => window.keeper.setTokens({ accessToken: a, refreshToken: r }, { remember: true }),
+    [remembered, refreshToken()],
+  );
   assert.equal((await state(tab)).storageKind, "local");
   await tab.reload();
   await tab.waitForFunction(() => document.getElementById("out").textContent === "ready");
@@ -124,7 +132,10 @@ test("two tabs: setTokens in A reaches B with its claims; clear() in A empties B
   assert.equal(after.accessToken, undefined);
   assert.equal(after.local["tokenkeeper:tokens"], undefined, "storage emptied");
   const aEvents = await recordEvents(a);
-  assert.deepEqual(aEvents.filter((e) => e.type === "cleared").map((e) => e.detail.reason), ["logout"]);
+  assert.deepEqual(
+    aEvents.filter((e) => e.type === "cleared").map((e) => e.detail.reason),
+    ["logout"],
+  );
   await context.close();
 });
 
@@ -157,7 +168,11 @@ test("two namespaces on one origin stay independent", async () => {
   assert.ok(sa.local["app-a:tokens"].includes('"format":"tokenkeeper"'));
   assert.equal(sa.local["app-b:tokens"], undefined);
   const events = await recordEvents(a);
-  assert.deepEqual(events.map((e) => e.type), ["changed"], "app-a saw nothing of app-b");
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ["changed"],
+    "app-a saw nothing of app-b",
+  );
   await context.close();
 });
 
@@ -203,7 +218,11 @@ test("a full localStorage (real QuotaExceededError) keeps the tokens in memory",
       }
     }
     window.keeper.setTokens({ accessToken: t }, { remember: true });
-    return { kind: window.keeper.storageKind, token: await window.keeper.getAccessToken(), stored: localStorage.getItem("tokenkeeper:tokens") };
+    return {
+      kind: window.keeper.storageKind,
+      token: await window.keeper.getAccessToken(),
+      stored: localStorage.getItem("tokenkeeper:tokens"),
+    };
   }, token);
   assert.deepEqual(result, { kind: "memory", token, stored: null });
   const errors = (await recordEvents(tab)).filter((e) => e.type === "error").map((e) => e.detail.code);
@@ -224,7 +243,10 @@ for (const [name, stored, code] of [
     await tab.waitForFunction(() => window.events.some((e) => e.type === "error"));
     const s = await state(tab);
     assert.equal(s.accessToken, undefined);
-    assert.deepEqual(s.events.map((e) => e.detail.code), [code]);
+    assert.deepEqual(
+      s.events.map((e) => e.detail.code),
+      [code],
+    );
     assert.equal(s.local["tokenkeeper:tokens"], stored, "left in place");
     const token = await accessToken();
     await tab.evaluate((t) => window.keeper.setTokens({ accessToken: t }), token);
@@ -262,9 +284,15 @@ test("a 40-day token is scheduled in chained legs: no early expired event (brows
   await page.evaluate((t) => window.keeper.setTokens({ accessToken: t }), token);
   const day = 86_400_000;
   await page.clock.runFor(25 * day); // past the 24.8-day setTimeout limit
-  assert.deepEqual((await state(page)).events.filter((e) => e.type === "expired"), []);
+  assert.deepEqual(
+    (await state(page)).events.filter((e) => e.type === "expired"),
+    [],
+  );
   await page.clock.runFor(14 * day);
-  assert.deepEqual((await state(page)).events.filter((e) => e.type === "expired"), []);
+  assert.deepEqual(
+    (await state(page)).events.filter((e) => e.type === "expired"),
+    [],
+  );
   await page.clock.runFor(day + 1000);
   const expired = (await recordEvents(page)).filter((e) => e.type === "expired");
   assert.equal(expired.length, 1);
@@ -275,28 +303,40 @@ test("a 40-day token is scheduled in chained legs: no early expired event (brows
 test("idleTimeoutSeconds and maxSessionSeconds clear with their reasons (real timers)", async () => {
   const context = await browser.newContext();
   const idle = await openTab(context, { namespace: "idle", idleTimeoutSeconds: 1 });
-  await idle.evaluate(async (t) => {
-    window.keeper.setTokens({ accessToken: t });
-    for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      window.keeper.touch();
-    }
-  }, await accessToken());
+  await idle.evaluate(
+    async (t) => {
+      window.keeper.setTokens({ accessToken: t });
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        window.keeper.touch();
+      }
+    },
+    await accessToken(),
+  );
   assert.equal((await state(idle)).accessToken !== undefined, true, "touches kept it alive");
   await idle.waitForFunction(() => window.events.some((e) => e.type === "cleared"), null, { timeout: 2500 });
-  assert.deepEqual((await recordEvents(idle)).filter((e) => e.type === "cleared").map((e) => e.detail), [{ reason: "idle" }]);
+  assert.deepEqual(
+    (await recordEvents(idle)).filter((e) => e.type === "cleared").map((e) => e.detail),
+    [{ reason: "idle" }],
+  );
 
   const max = await openTab(context, { namespace: "max", maxSessionSeconds: 1.5 });
   await max.evaluate((t) => window.keeper.setTokens({ accessToken: t }), await accessToken());
-  await max.evaluate(async (t) => {
-    await new Promise((r) => setTimeout(r, 700));
-    window.keeper.setTokens({ accessToken: t }); // new tokens do not extend the session
-    window.keeper.touch();
-  }, await accessToken());
+  await max.evaluate(
+    async (t) => {
+      await new Promise((r) => setTimeout(r, 700));
+      window.keeper.setTokens({ accessToken: t }); // new tokens do not extend the session
+      window.keeper.touch();
+    },
+    await accessToken(),
+  );
   await max.waitForFunction(() => window.events.some((e) => e.type === "cleared"), null, { timeout: 2500 });
   const events = await recordEvents(max);
   const cleared = events.filter((e) => e.type === "cleared");
-  assert.deepEqual(cleared.map((e) => e.detail), [{ reason: "max_session" }]);
+  assert.deepEqual(
+    cleared.map((e) => e.detail),
+    [{ reason: "max_session" }],
+  );
   await context.close();
 });
 
@@ -307,7 +347,15 @@ test("bad input throws typed errors and loses nothing", async () => {
   const results = await tab.evaluate((t) => {
     window.keeper.setTokens({ accessToken: t });
     const codes = [];
-    for (const bad of [null, 42, {}, { accessToken: 5 }, { accessToken: "" }, { accessToken: "aaa.bbb.ccc" }, { accessToken: t, expiresIn: "soon" }]) {
+    for (const bad of [
+      null,
+      42,
+      {},
+      { accessToken: 5 },
+      { accessToken: "" },
+      { accessToken: "aaa.bbb.ccc" },
+      { accessToken: t, expiresIn: "soon" },
+    ]) {
       try {
         window.keeper.setTokens(bad);
         codes.push("accepted");
@@ -326,9 +374,17 @@ test("bad input throws typed errors and loses nothing", async () => {
     return { codes, token: window.keeper.accessToken, stored: localStorage.getItem("tokenkeeper:tokens").includes(t) };
   }, token);
   assert.deepEqual(results.codes, [
-    "ERR_INVALID_ARGUMENT", "ERR_INVALID_ARGUMENT", "ERR_INVALID_ARGUMENT", "ERR_INVALID_ARGUMENT",
-    "ERR_INVALID_ARGUMENT", "ERR_TOKEN_BASE64", "ERR_INVALID_ARGUMENT",
-    "ERR_INVALID_ARGUMENT", "ERR_INVALID_ARGUMENT", "ERR_INVALID_ARGUMENT", "ERR_INVALID_ARGUMENT",
+    "ERR_INVALID_ARGUMENT",
+    "ERR_INVALID_ARGUMENT",
+    "ERR_INVALID_ARGUMENT",
+    "ERR_INVALID_ARGUMENT",
+    "ERR_INVALID_ARGUMENT",
+    "ERR_TOKEN_BASE64",
+    "ERR_INVALID_ARGUMENT",
+    "ERR_INVALID_ARGUMENT",
+    "ERR_INVALID_ARGUMENT",
+    "ERR_INVALID_ARGUMENT",
+    "ERR_INVALID_ARGUMENT",
   ]);
   assert.equal(results.token, token);
   assert.equal(results.stored, true);

@@ -24,7 +24,10 @@ test("in Node a keeper works in memory and says why", async () => {
   for (const type of ["error", "changed", "expired"]) keeper.on(type, (d) => events.push([type, d]));
   assert.equal(keeper.storageKind, "memory");
   await new Promise((r) => setTimeout(r, 0));
-  assert.deepEqual(events.map(([t, d]) => [t, d.code]), [["error", "ERR_STORAGE_UNAVAILABLE"]]);
+  assert.deepEqual(
+    events.map(([t, d]) => [t, d.code]),
+    [["error", "ERR_STORAGE_UNAVAILABLE"]],
+  );
   const token = await sign({ sub: "ssr", exp: 1_700_000_060 });
   keeper.setTokens({ accessToken: token, refreshToken: "rt" }, { remember: true });
   assert.equal(await keeper.getAccessToken(), token);
@@ -52,8 +55,15 @@ test("setTokens refuses tokens over 1 MiB and keeps the tokens it had", async ()
   const keeper = new tk.TokenKeeper({ storage: "memory", now: () => 1_000_000 });
   keeper.setTokens({ accessToken: "opaque-access", refreshToken: "r", expiresIn: 300 });
   const huge = "x".repeat((1 << 20) + 1);
-  for (const tokens of [{ accessToken: huge }, { accessToken: "a", refreshToken: huge }, { access_token: "a", id_token: huge }]) {
-    assert.throws(() => keeper.setTokens(tokens), (e) => e.code === "ERR_INVALID_ARGUMENT" && /1 MiB/.test(e.message));
+  for (const tokens of [
+    { accessToken: huge },
+    { accessToken: "a", refreshToken: huge },
+    { access_token: "a", id_token: huge },
+  ]) {
+    assert.throws(
+      () => keeper.setTokens(tokens),
+      (e) => e.code === "ERR_INVALID_ARGUMENT" && /1 MiB/.test(e.message),
+    );
   }
   assert.equal(keeper.accessToken, "opaque-access");
   keeper.setTokens({ accessToken: "y".repeat(1 << 20) }); // exactly 1 MiB is still taken
@@ -70,7 +80,10 @@ test("a keeper with pending timers does not keep a Node process alive", async ()
     console.log("set");
   `;
   const started = Date.now();
-  const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { cwd: SCRATCH, timeout: 10_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: SCRATCH,
+    timeout: 10_000,
+  });
   assert.equal(stdout.trim(), "set");
   assert.ok(Date.now() - started < 5000);
 });
@@ -83,7 +96,10 @@ test("a refresh callback: used for refresh(), its invalid_grant signs out", asyn
     refresh: async (current) => {
       calls += 1;
       if (current.refreshToken === "revoked") throw Object.assign(new Error("nope"), { error: "invalid_grant" });
-      return { accessToken: await sign({ n: calls, exp: Math.floor(Date.now() / 1000) + 600 }), refreshToken: `r${calls}` };
+      return {
+        accessToken: await sign({ n: calls, exp: Math.floor(Date.now() / 1000) + 600 }),
+        refreshToken: `r${calls}`,
+      };
     },
   });
   const cleared = [];
@@ -95,7 +111,10 @@ test("a refresh callback: used for refresh(), its invalid_grant signs out", asyn
   // Changed with API §3: refresh() resolves to the access token's details, never the refresh token.
   assert.equal(a.refreshToken, undefined);
   assert.equal(keeper.claims.n, 1);
-  keeper.setTokens({ accessToken: await sign({ n: 9, exp: Math.floor(Date.now() / 1000) + 600 }), refreshToken: "revoked" });
+  keeper.setTokens({
+    accessToken: await sign({ n: 9, exp: Math.floor(Date.now() / 1000) + 600 }),
+    refreshToken: "revoked",
+  });
   await assert.rejects(keeper.refresh(), { code: "ERR_INVALID_GRANT" });
   assert.deepEqual(cleared, ["invalid_grant"]);
   keeper.dispose();

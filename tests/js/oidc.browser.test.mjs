@@ -37,7 +37,15 @@ before(async () => {
     cookies: { keys: ["tokenkeeper-test-cookie-key"] },
     features: { devInteractions: { enabled: true } },
     scopes: ["openid", "offline_access"],
-    ttl: { AccessToken: 60, AuthorizationCode: 60, IdToken: 60, RefreshToken: 3600, Grant: 3600, Session: 3600, Interaction: 600 },
+    ttl: {
+      AccessToken: 60,
+      AuthorizationCode: 60,
+      IdToken: 60,
+      RefreshToken: 3600,
+      Grant: 3600,
+      Session: 3600,
+      Interaction: 600,
+    },
     // Rotation on every use, as for public clients (also the provider's default for them).
     rotateRefreshToken: true,
   });
@@ -84,10 +92,18 @@ test("the oauth option refreshes tokens issued by oidc-provider (rotation on)", 
       const code = new URLSearchParams(location.search).get("code");
       const response = await fetch("/token", {
         method: "POST",
-        body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirect, client_id: "tokenkeeper-spa", code_verifier: verifier }),
+        body: new URLSearchParams({
+          grant_type: "authorization_code",
+          code,
+          redirect_uri: redirect,
+          client_id: "tokenkeeper-spa",
+          code_verifier: verifier,
+        }),
       });
       const initial = await response.json();
-      const keeper = window.makeKeeper({ oauth: { tokenEndpoint: new URL("/token", location.href).href, clientId: "tokenkeeper-spa" } });
+      const keeper = window.makeKeeper({
+        oauth: { tokenEndpoint: new URL("/token", location.href).href, clientId: "tokenkeeper-spa" },
+      });
       keeper.setTokens(initial);
       // refresh() never hands out the refresh token (API §3): read the rotation off the record.
       const storedRefreshToken = () => JSON.parse(sessionStorage.getItem("tokenkeeper:tokens")).refreshToken;
@@ -95,7 +111,11 @@ test("the oauth option refreshes tokens issued by oidc-provider (rotation on)", 
       const second = { ...(await keeper.refresh()), refreshToken: storedRefreshToken() };
       const token = await keeper.getAccessToken();
       return {
-        initial: { hasAccess: typeof initial.access_token === "string", refresh: initial.refresh_token, expiresIn: initial.expires_in },
+        initial: {
+          hasAccess: typeof initial.access_token === "string",
+          refresh: initial.refresh_token,
+          expiresIn: initial.expires_in,
+        },
         refreshTokens: [first.refreshToken, second.refreshToken],
         accessTokens: [initial.access_token, first.accessToken, second.accessToken],
         current: token,
@@ -111,7 +131,11 @@ test("the oauth option refreshes tokens issued by oidc-provider (rotation on)", 
   assert.equal(result.refreshedEvents, 2);
   assert.deepEqual(result.errors, []);
   assert.equal(new Set(result.accessTokens).size, 3, "each refresh gave a new access token");
-  assert.equal(new Set([result.initial.refresh, ...result.refreshTokens]).size, 3, "the refresh token rotated each time");
+  assert.equal(
+    new Set([result.initial.refresh, ...result.refreshTokens]).size,
+    3,
+    "the refresh token rotated each time",
+  );
   assert.equal(result.current, result.accessTokens[2]);
   assert.ok(result.expiresAt > Date.now() / 1000 + 30, "opaque access token: expiry from expires_in");
   await context.close();

@@ -94,21 +94,35 @@ describe("30 seconds of 5 s tokens", { concurrency: 2 }, () => {
   test("three tabs sharing localStorage: one refresh per token in all, zero reuse", async () => {
     await withServer({ lifetimeSeconds: 5 }, async (srv, context) => {
       const options = oauthOptions(srv, { refreshBeforeSeconds: 2, storage: "local" });
-      const tabs = [await openTab(context, srv, options), await openTab(context, srv, options), await openTab(context, srv, options)];
+      const tabs = [
+        await openTab(context, srv, options),
+        await openTab(context, srv, options),
+        await openTab(context, srv, options),
+      ];
       await signIn(tabs[0], true);
       for (const tab of tabs) await tab.waitForFunction(() => window.keeper.accessToken !== undefined);
       const results = await Promise.all(tabs.map((t) => pollTokens(t, 30_000, 250)));
       for (const [i, r] of results.entries()) {
         assert.deepEqual(r.expiredHandedOut, [], `tab ${i}`);
-        assert.deepEqual(r.errors, [], `tab ${i}: ${JSON.stringify(await tabs[i].evaluate(() => window.events.map((e) => [e.type, e.detail.origin ?? e.detail.reason ?? e.detail.code]))) }`);
+        assert.deepEqual(
+          r.errors,
+          [],
+          `tab ${i}: ${JSON.stringify(await tabs[i].evaluate(() => window.events.map((e) => [e.type, e.detail.origin ?? e.detail.reason ?? e.detail.code])))}`,
+        );
       }
       assert.equal(srv.stats.reuseDetections, 0, "a refresh token was never presented twice");
       assert.equal(srv.stats.invalidGrants, 0);
       const gaps = srv.stats.log.slice(1).map((e, i) => e.at - srv.stats.log[i].at);
-      assert.ok(srv.stats.refreshes >= 9 && srv.stats.refreshes <= 11, `${srv.stats.refreshes} refreshes for three tabs; gaps ${gaps}`);
+      assert.ok(
+        srv.stats.refreshes >= 9 && srv.stats.refreshes <= 11,
+        `${srv.stats.refreshes} refreshes for three tabs; gaps ${gaps}`,
+      );
       await sleep(300);
       const latest = await Promise.all(tabs.map((t) => t.evaluate(() => window.keeper.accessToken)));
-      assert.ok(latest.every((t) => t === latest[0]), "all tabs hold the same latest token");
+      assert.ok(
+        latest.every((t) => t === latest[0]),
+        "all tabs hold the same latest token",
+      );
     });
   });
 });
@@ -145,7 +159,10 @@ describe("failure drills", () => {
       assert.equal(srv.stats.refreshRequests, 3);
       const presented = srv.stats.log.map((e) => e.presented);
       assert.equal(new Set(presented).size, 1, "the same refresh token on every attempt");
-      assert.deepEqual(srv.stats.log.map((e) => e.outcome), ["500", "500", "ok"]);
+      assert.deepEqual(
+        srv.stats.log.map((e) => e.outcome),
+        ["500", "500", "ok"],
+      );
       assert.equal((await events(tab, "refreshed")).length, 1);
     });
   });
@@ -169,7 +186,10 @@ describe("failure drills", () => {
       await signIn(tab);
       srv.fail({ drop: true });
       await tab.evaluate(() => window.keeper.refresh());
-      assert.deepEqual(srv.stats.log.map((e) => e.outcome), ["dropped", "ok"]);
+      assert.deepEqual(
+        srv.stats.log.map((e) => e.outcome),
+        ["dropped", "ok"],
+      );
     });
   });
 
@@ -181,11 +201,19 @@ describe("failure drills", () => {
       await signIn(a, true);
       await b.waitForFunction(() => window.keeper.accessToken !== undefined);
       srv.fail({ invalidGrant: true });
-      const code = await a.evaluate(() => window.keeper.refresh().then(() => "resolved", (e) => e.code));
+      const code = await a.evaluate(() =>
+        window.keeper.refresh().then(
+          () => "resolved",
+          (e) => e.code,
+        ),
+      );
       assert.equal(code, "ERR_INVALID_GRANT");
       for (const tab of [a, b]) {
         await tab.waitForFunction(() => window.events.some((e) => e.type === "cleared"), null, { timeout: 1000 });
-        assert.deepEqual((await events(tab, "cleared")).map((e) => e.detail), [{ reason: "invalid_grant" }]);
+        assert.deepEqual(
+          (await events(tab, "cleared")).map((e) => e.detail),
+          [{ reason: "invalid_grant" }],
+        );
         assert.equal(await tab.evaluate(() => window.keeper.accessToken), undefined);
         assert.equal(await tab.evaluate(() => localStorage.getItem("tokenkeeper:tokens")), null);
         assert.equal(await tab.evaluate(() => window.keeper.getAccessToken().catch((e) => e.code)), "ERR_NO_TOKEN");
@@ -200,11 +228,23 @@ describe("failure drills", () => {
       await context.setOffline(true);
       await sleep(6_000); // the token expires while offline; refreshes fail and back off
       assert.ok((await events(tab, "expired")).length >= 1, "expired while offline");
-      assert.equal(await tab.evaluate(() => window.keeper.getAccessToken().then(() => "token", (e) => e.code)), "ERR_REFRESH_FAILED");
+      assert.equal(
+        await tab.evaluate(() =>
+          window.keeper.getAccessToken().then(
+            () => "token",
+            (e) => e.code,
+          ),
+        ),
+        "ERR_REFRESH_FAILED",
+      );
       const refreshedBefore = (await events(tab, "refreshed")).length;
       const back = Date.now();
       await context.setOffline(false);
-      await tab.waitForFunction((n) => window.events.filter((e) => e.type === "refreshed").length > n, refreshedBefore, { timeout: 2_000 });
+      await tab.waitForFunction(
+        (n) => window.events.filter((e) => e.type === "refreshed").length > n,
+        refreshedBefore,
+        { timeout: 2_000 },
+      );
       assert.ok(Date.now() - back < 2_000);
       const token = await tab.evaluate(() => window.keeper.getAccessToken());
       assert.ok(Date.now() / 1000 < (await tab.evaluate((t) => window.tokenkeeper.expiresAt(t), token)));
@@ -215,7 +255,12 @@ describe("failure drills", () => {
 for (const offsetMinutes of [10, -10]) {
   test(`a client clock ${offsetMinutes > 0 ? "ahead" : "behind"} by 10 min neither loops nor signs out early`, async () => {
     await withServer({ lifetimeSeconds: 5 }, async (srv, context) => {
-      const tab = await openTab(context, srv, oauthOptions(srv, { refreshBeforeSeconds: 2 }), `&clockOffsetMs=${offsetMinutes * 60_000}`);
+      const tab = await openTab(
+        context,
+        srv,
+        oauthOptions(srv, { refreshBeforeSeconds: 2 }),
+        `&clockOffsetMs=${offsetMinutes * 60_000}`,
+      );
       await signIn(tab);
       const result = await pollTokens(tab, 15_000);
       assert.deepEqual(result.expiredHandedOut, [], "judged by the issuer's (real) clock");
@@ -320,7 +365,11 @@ test("a duplicated tab (its own copy of sessionStorage) takes each rotation inst
     await b.goto(url);
     await b.waitForFunction(() => window.keeper?.accessToken !== undefined);
     const changedIn = (page, n) =>
-      page.waitForFunction((n) => window.events.filter((e) => e.type === "changed" && e.detail.origin === "other-tab").length >= n, n, { timeout: 2000 });
+      page.waitForFunction(
+        (n) => window.events.filter((e) => e.type === "changed" && e.detail.origin === "other-tab").length >= n,
+        n,
+        { timeout: 2000 },
+      );
 
     const first = await a.evaluate(async () => (await window.keeper.refresh()).accessToken);
     await changedIn(b, 1);

@@ -19,7 +19,12 @@ export const ERROR_CASES = [
   ["newline in payload", `${HEADER}.${b64("{}")}\n.`, "ERR_TOKEN_BASE64", "payload"],
   ["bad signature", `${HEADER}.${b64("{}")}.a+b/`, "ERR_TOKEN_BASE64", "signature"],
   ["non-ascii", `${HEADER}.é${b64("{}")}.`, "ERR_TOKEN_BASE64", "payload"],
-  ["bad utf-8", `${HEADER}.${Buffer.from([0x7b, 0xc3, 0x28, 0x7d]).toString("base64url")}.`, "ERR_TOKEN_UTF8", "payload"],
+  [
+    "bad utf-8",
+    `${HEADER}.${Buffer.from([0x7b, 0xc3, 0x28, 0x7d]).toString("base64url")}.`,
+    "ERR_TOKEN_UTF8",
+    "payload",
+  ],
   ["bad utf-8 header", `${Buffer.from([0xff]).toString("base64url")}.${b64("{}")}.`, "ERR_TOKEN_UTF8", "header"],
   ["bad json", `${HEADER}.${b64("{'a':1}")}.`, "ERR_TOKEN_JSON", "payload"],
   ["bad json header", `${b64("{")}.${b64("{}")}.`, "ERR_TOKEN_JSON", "header"],
@@ -44,7 +49,11 @@ export async function malformedTokens() {
       `${h}.${p.slice(0, 1 + (i % (p.length - 1)))}.${s}`,
       `${h}.${b64(Buffer.from(p, "base64url").toString().slice(0, -1))}.${s}`,
       `${h}.${b64(`[${Buffer.from(p, "base64url").toString()}]`)}.${s}`,
-      `${h}.${b64(Buffer.from(p, "base64url").toString().replace(/"exp":\d+/, '"exp":"never"'))}.${s}`,
+      `${h}.${b64(
+        Buffer.from(p, "base64url")
+          .toString()
+          .replace(/"exp":\d+/, '"exp":"never"'),
+      )}.${s}`,
       `${b64("not json " + h)}.${p}.${s}`,
       `${h}.${Buffer.concat([Buffer.from(p, "base64url"), Buffer.from([0xff])]).toString("base64url")}.${s}`,
     );
@@ -58,25 +67,73 @@ export async function malformedTokens() {
 export async function base64EdgeTokens() {
   const out = [];
   const short = await sign({ sub: "edge", exp: 1_900_000_000 });
-  const long = await sign({ sub: "edge", exp: 1_900_000_000, roles: Array.from({ length: 120 }, (_, k) => `role-${k}`) });
+  const long = await sign({
+    sub: "edge",
+    exp: 1_900_000_000,
+    roles: Array.from({ length: 120 }, (_, k) => `role-${k}`),
+  });
   for (const t of [short, long]) {
     const [h, p, s] = t.split(".");
     const payloads = [
-      p, `${p}=`, `${p}==`, `${p}===`, `${p} `, ` ${p}`, `${p}\t`, `${p}\n`, `${p}\r\n`, `${p}\f`,
-      `${p.slice(0, 4)} ${p.slice(4)}`, `${p.slice(0, 4)}    ${p.slice(4)}`, `${p.slice(0, 8)}\n${p.slice(8, -2)}`,
-      `${p.slice(0, -1)}`, `${p.slice(0, -2)}`, `${p.slice(0, -3)}`, `${p}A`, `${p}AA`, `${p}AAA`, `${p}AAAA`,
-      `${p.slice(0, 4)}=${p.slice(4)}`, `${p.slice(0, 4)}==${p.slice(4)}`, `${p}+`, `${p}/`, `${p.replace(/_/g, "/")}`,
-      `${p.replace(/-/g, "+")}`, `${p}é`, `${p}\ud800`, `${p}😀`, `${p.slice(0, 10)}\u0000${p.slice(10)}`,
-      `${p}${"e30".padStart(4, "A")}`, `${p}e31`, `${p}YR`,
+      p,
+      `${p}=`,
+      `${p}==`,
+      `${p}===`,
+      `${p} `,
+      ` ${p}`,
+      `${p}\t`,
+      `${p}\n`,
+      `${p}\r\n`,
+      `${p}\f`,
+      `${p.slice(0, 4)} ${p.slice(4)}`,
+      `${p.slice(0, 4)}    ${p.slice(4)}`,
+      `${p.slice(0, 8)}\n${p.slice(8, -2)}`,
+      `${p.slice(0, -1)}`,
+      `${p.slice(0, -2)}`,
+      `${p.slice(0, -3)}`,
+      `${p}A`,
+      `${p}AA`,
+      `${p}AAA`,
+      `${p}AAAA`,
+      `${p.slice(0, 4)}=${p.slice(4)}`,
+      `${p.slice(0, 4)}==${p.slice(4)}`,
+      `${p}+`,
+      `${p}/`,
+      `${p.replace(/_/g, "/")}`,
+      `${p.replace(/-/g, "+")}`,
+      `${p}é`,
+      `${p}\ud800`,
+      `${p}😀`,
+      `${p.slice(0, 10)}\u0000${p.slice(10)}`,
+      `${p}${"e30".padStart(4, "A")}`,
+      `${p}e31`,
+      `${p}YR`,
     ];
     for (const payload of payloads) out.push(`${h}.${payload}.${s}`);
-    for (const signature of ["", "a", "ab", "abc", "abcd", "AQ", "AR", "AQ==", "a b", "é", "\u0000", "ab.cd", "a.b.c", s + "="]) {
+    for (const signature of [
+      "",
+      "a",
+      "ab",
+      "abc",
+      "abcd",
+      "AQ",
+      "AR",
+      "AQ==",
+      "a b",
+      "é",
+      "\u0000",
+      "ab.cd",
+      "a.b.c",
+      s + "=",
+    ]) {
       out.push(`${h}.${p}.${signature}`);
     }
-    for (const header of [`${h}é`, `${h} `, `${h}=`, h.slice(0, -1), `é${h}`, "", "e30"]) out.push(`${header}.${p}.${s}`);
+    for (const header of [`${h}é`, `${h} `, `${h}=`, h.slice(0, -1), `é${h}`, "", "e30"])
+      out.push(`${header}.${p}.${s}`);
     out.push(`${h}.${p}`, `${h}..${s}`, `${h}.${p}.${s}.x`, `${h}.${p}.${s}.x.y`, `.${p}.${s}`);
   }
-  for (const p of ["e30", "e30=", "e31", "e32", "e33", "eyJ9", "YQ", "YQ=", "YQ==", "YR", "YR=="]) out.push(`e30.${p}.`);
+  for (const p of ["e30", "e30=", "e31", "e32", "e33", "eyJ9", "YQ", "YQ=", "YQ==", "YR", "YR=="])
+    out.push(`e30.${p}.`);
   // Around the 1 MiB limit: a valid token just under it, and one character over.
   const near = await sign({ sub: "edge", pad: "x".repeat(((1 << 20) * 3) / 4 - 400) });
   out.push(near, `${near}A`.padEnd((1 << 20) + 1, "A"), "..", "...", "....");

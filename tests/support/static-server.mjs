@@ -29,7 +29,10 @@ export async function serveStatic(mounts, { port = 0, host = "127.0.0.1", routes
       try {
         if ((await stat(file)).isDirectory()) file = join(file, "index.html");
         const body = await readFile(file);
-        res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+        res.writeHead(200, {
+          "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+          "cache-control": "no-store",
+        });
         return res.end(body);
       } catch {
         break;

@@ -23,7 +23,15 @@ export async function startTokenServer({
   const families = new Map(); // family id -> session
   const refreshTokens = new Map(); // token -> { family, used }
   const failures = []; // behaviours for the next refresh requests
-  const stats = { refreshRequests: 0, refreshes: 0, reuseDetections: 0, invalidGrants: 0, apiCalls: 0, api401: 0, log: [] };
+  const stats = {
+    refreshRequests: 0,
+    refreshes: 0,
+    reuseDetections: 0,
+    invalidGrants: 0,
+    apiCalls: 0,
+    api401: 0,
+    log: [],
+  };
   const issuedJtis = new Set();
   const revokedJtis = new Set();
   let lifetime = lifetimeSeconds;
@@ -47,7 +55,13 @@ export async function startTokenServer({
     refreshTokens.set(refreshToken, { family, used: false });
     session.current = refreshToken;
     session.issued += 1;
-    return { access_token: accessToken, token_type: "Bearer", expires_in: lifetime, refresh_token: refreshToken, scope: "openid offline_access" };
+    return {
+      access_token: accessToken,
+      token_type: "Bearer",
+      expires_in: lifetime,
+      refresh_token: refreshToken,
+      scope: "openid offline_access",
+    };
   }
 
   function json(res, status, body, headers = {}) {
@@ -150,8 +164,10 @@ export async function startTokenServer({
       if (req.method === "OPTIONS") return preflight(res);
       api(req, res).catch(() => json(res, 500, { error: "server_error" }));
     },
-    "/stats": (req, res) => json(res, 200, { ...stats, log: undefined, sessions: [...families.values()].map(({ current, ...s }) => s) }),
-    "/jwks": async (req, res) => json(res, 200, { keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" }] }),
+    "/stats": (req, res) =>
+      json(res, 200, { ...stats, log: undefined, sessions: [...families.values()].map(({ current, ...s }) => s) }),
+    "/jwks": async (req, res) =>
+      json(res, 200, { keys: [{ ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256" }] }),
   };
 
   const site = await serveStatic(mounts, { port, routes });

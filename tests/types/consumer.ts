@@ -52,7 +52,9 @@ const refreshing = new TokenKeeper({
   refresh: async (current: TokenSet) => ({ accessToken: current.accessToken, refreshToken: "r2", expiresIn: 60 }),
   retry: { maxAttempts: 3 },
 });
-const viaOAuth = new TokenKeeper({ oauth: { tokenEndpoint: "/token", clientId: "spa", extraParams: { audience: "api" } } });
+const viaOAuth = new TokenKeeper({
+  oauth: { tokenEndpoint: "/token", clientId: "spa", extraParams: { audience: "api" } },
+});
 const off: () => void = keeper.on("cleared", (d) => console.log(d.reason === "idle"));
 keeper.on("error", (d) => console.log(d.code, d.message));
 const kind: "session" | "local" | "memory" = keeper.storageKind;
