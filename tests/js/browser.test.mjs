@@ -157,7 +157,7 @@ async function expectConsumerDecodes(root, sub) {
   const served = await serveStatic({ "/": root });
   try {
     const token = await sign({ sub, exp: 1_900_000_000 });
-    const { context, page, pageErrors } = await openPage(browser, `${served.url}/?token=${token}`);
+    const { context, page, pageErrors } = await openPage(browser, `${served.url}/#${token}`);
     await page.waitForFunction(() => document.getElementById("out").textContent.startsWith("{"));
     const result = JSON.parse(await page.textContent("#out"));
     assert.deepEqual(result, { claims: { sub, exp: 1_900_000_000 }, exp: 1_900_000_000 });

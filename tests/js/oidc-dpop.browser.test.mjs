@@ -1,0 +1,162 @@
+// DPoP interop with a server nobody here wrote: node-oidc-provider with its DPoP feature on
+// (server nonces required) and a client with dpop_bound_access_tokens. The page signs in with
+// authorization code + PKCE and binds the code exchange with keeper.dpopProof() and dpop_jkt;
+// then the keeper refreshes the bound tokens and calls the provider's userinfo endpoint, which
+// verifies each proof (signature, htm, htu, ath, the key's thumbprint against the token).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import Provider from "oidc-provider";
+import { launchChromium } from "../support/browser.mjs";
+import { serveStatic } from "../support/static-server.mjs";
+import { ROOT, SCRATCH } from "../support/package.mjs";
+
+let browser;
+let site;
+let issuer;
+const proofProblems = [];
+
+before(async () => {
+  browser = await launchChromium();
+  let provider;
+  site = await serveStatic(
+    { "/node_modules/": `${SCRATCH}node_modules`, "/pages/": `${ROOT}tests/fixtures/pages` },
+    { fallback: (req, res) => provider.callback()(req, res) },
+  );
+  issuer = site.url;
+  provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: "tokenkeeper-spa",
+        token_endpoint_auth_method: "none",
+        application_type: "web",
+        grant_types: ["authorization_code", "refresh_token"],
+        response_types: ["code"],
+        redirect_uris: [`${issuer}/pages/keeper.html`],
+        dpop_bound_access_tokens: true,
+      },
+    ],
+    cookies: { keys: ["tokenkeeper-test-cookie-key"] },
+    features: {
+      devInteractions: { enabled: true },
+      dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
+    },
+    scopes: ["openid", "offline_access"],
+    ttl: {
+      AccessToken: 60,
+      AuthorizationCode: 60,
+      IdToken: 60,
+      RefreshToken: 3600,
+      Grant: 3600,
+      Session: 3600,
+      Interaction: 600,
+    },
+    rotateRefreshToken: true,
+  });
+  provider.on("server_error", (ctx, err) => console.error("oidc-provider:", err.message));
+  for (const event of ["grant.error", "userinfo.error"]) {
+    provider.on(event, (ctx, err) => {
+      if (err.error !== "use_dpop_nonce") proofProblems.push(`${event}: ${err.error} ${err.error_description ?? ""}`);
+    });
+  }
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+test("oidc-provider with DPoP: code exchange bound with dpopProof(), two refreshes, userinfo with proofs and a nonce round", async () => {
+  const verifier = randomBytes(32).toString("base64url");
+  const challenge = createHash("sha256").update(verifier).digest("base64url");
+  const redirect = `${issuer}/pages/keeper.html`;
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  // The keeper (and its key) first: the authorization request carries the key's thumbprint.
+  const options = { oauth: { tokenEndpoint: `${issuer}/token`, clientId: "tokenkeeper-spa" }, dpop: true };
+  await page.goto(`${redirect}?options=${encodeURIComponent(JSON.stringify(options))}`);
+  await page.waitForFunction(() => document.getElementById("out")?.textContent === "ready");
+  const jkt = await page.evaluate(() => window.keeper.dpopThumbprint());
+  const authorize = new URL(`${issuer}/auth`);
+  for (const [k, v] of Object.entries({
+    client_id: "tokenkeeper-spa",
+    response_type: "code",
+    scope: "openid offline_access",
+    prompt: "consent",
+    redirect_uri: redirect,
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+    state: "s1",
+    dpop_jkt: jkt,
+  })) {
+    authorize.searchParams.set(k, v);
+  }
+  await page.goto(authorize.href);
+  await page.fill("input[name=login]", "ada");
+  await page.fill("input[name=password]", "any");
+  await page.click("button[type=submit]");
+  await page.waitForSelector("button[type=submit]");
+  await page.click("button[type=submit]");
+  await page.waitForURL((url) => url.href.startsWith(redirect) && url.searchParams.has("code"));
+  await page.waitForFunction(() => document.getElementById("out")?.textContent === "ready");
+
+  const result = await page.evaluate(
+    async ({ verifier, redirect, options }) => {
+      const keeper = (window.keeper = window.makeKeeper(options));
+      const tokenEndpoint = options.oauth.tokenEndpoint;
+      const body = new URLSearchParams({
+        grant_type: "authorization_code",
+        code: new URLSearchParams(location.search).get("code"),
+        redirect_uri: redirect,
+        client_id: "tokenkeeper-spa",
+        code_verifier: verifier,
+      });
+      // The app's own code exchange, bound to the keeper's key; one nonce round.
+      let response = await fetch(tokenEndpoint, {
+        method: "POST",
+        body,
+        headers: { dpop: await keeper.dpopProof("POST", tokenEndpoint) },
+      });
+      let nonceRounds = 0;
+      if (response.status === 400 && response.headers.get("dpop-nonce")) {
+        nonceRounds += 1;
+        const nonce = response.headers.get("dpop-nonce");
+        response = await fetch(tokenEndpoint, {
+          method: "POST",
+          body,
+          headers: { dpop: await keeper.dpopProof("POST", tokenEndpoint, { nonce }) },
+        });
+      }
+      const initial = await response.json();
+      keeper.setTokens(initial);
+      const first = await keeper.refresh();
+      const second = await keeper.refresh();
+      const me = await keeper.fetch(`${location.origin}/me`);
+      return {
+        nonceRounds,
+        initialType: initial.token_type,
+        types: [first.tokenType, second.tokenType, keeper.tokenType],
+        accessTokens: [initial.access_token, first.accessToken, second.accessToken],
+        userinfo: { status: me.status, sub: me.status === 200 ? (await me.json()).sub : undefined },
+        errors: window.events.filter((e) => e.type === "error").map((e) => e.detail.code),
+        thumbprint: await keeper.dpopThumbprint(),
+      };
+    },
+    { verifier, redirect, options },
+  );
+  assert.equal(result.nonceRounds, 1, "the provider required a nonce for the code exchange");
+  assert.equal(result.initialType, "DPoP");
+  assert.deepEqual(result.types, ["DPoP", "DPoP", "DPoP"]);
+  assert.equal(new Set(result.accessTokens).size, 3, "two refreshes, each a new DPoP-bound token");
+  assert.deepEqual(result.userinfo, { status: 200, sub: "ada" });
+  assert.deepEqual(result.errors, []);
+  assert.equal(result.thumbprint, jkt, "one key throughout");
+  assert.deepEqual(proofProblems, []);
+  // The token alone, replayed without a proof, is refused by the provider.
+  const token = await page.evaluate(() => window.keeper.accessToken);
+  const replayed = await fetch(`${issuer}/me`, { headers: { authorization: `DPoP ${token}` } });
+  assert.equal(replayed.status, 401);
+  const asBearer = await fetch(`${issuer}/me`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(asBearer.status, 401);
+  await context.close();
+});
