@@ -185,3 +185,24 @@ test("the fast path of getAccessToken() notices changes, sign-out and the refres
   await assert.rejects(keeper.getAccessToken(), { code: "ERR_NO_TOKEN" });
   keeper.dispose();
 });
+
+test("single flight in Node: 50 callers and a slow refresh callback make one refresh", async () => {
+  await tk.default();
+  let now = 1_700_000_000_000;
+  let calls = 0;
+  const keeper = new tk.TokenKeeper({
+    storage: "memory",
+    now: () => now,
+    refresh: async () => {
+      calls += 1;
+      await new Promise((r) => setTimeout(r, 500));
+      return { accessToken: `opaque-${calls}`, expiresIn: 600 };
+    },
+  });
+  keeper.setTokens({ accessToken: "opaque-0", refreshToken: "r", expiresIn: 60 });
+  now += 59_000; // one second left: less than the minimum validity, callers must wait
+  const tokens = await Promise.all([...Array(50)].map(() => keeper.getAccessToken()));
+  assert.equal(calls, 1);
+  assert.deepEqual(new Set(tokens), new Set(["opaque-1"]));
+  keeper.dispose();
+});
