@@ -289,27 +289,28 @@ fn retries_back_off_then_give_up_keeping_the_tokens() {
 
 #[test]
 fn after_giving_up_no_refresh_starts_before_the_back_off_even_on_demand() {
-    let mut w = World::new(Server::new(60.0));
+    // A 12 s token (its margin shrinks to 6 s): the scheduled refresh gives up after two
+    // attempts while the token still has a few seconds; the back-off (20 s) outlasts it.
+    let mut w = World::new(Server::new(12.0));
     w.server.always = Some(Fault::Status(503));
     let mut config = oauth_config(10.0);
     config.retry.max_attempts = 2;
     config.retry.max_delay_ms = 20_000.0;
     let tab = w.open_tab(config);
     w.sign_in(tab);
-    w.refresh(tab).unwrap();
-    w.run_until(T0 + 5_000.0, 10.0);
+    w.run_until(T0 + 9_000.0, 10.0);
     let given_up_after = w.server.requests.len();
-    assert_eq!(given_up_after, 2);
-    // Callers within the back-off get the usable token, or the error at once: no request.
-    for _ in 0..20 {
+    assert_eq!(given_up_after, 2, "{:?}", w.request_times());
+    // Neither the timer nor callers (the usable token, then the error at once) ask again.
+    while w.now < T0 + 26_000.0 {
         w.run_until(w.now + 500.0, 10.0);
         let _ = w.access(tab);
     }
-    assert!(w.now < T0 + 20_000.0);
     assert_eq!(
         w.server.requests.len(),
         given_up_after,
-        "no refresh during the back-off"
+        "no refresh during the back-off: {:?}",
+        w.request_times()
     );
     w.server.always = None;
     w.run_until(T0 + 60_000.0, 50.0);
@@ -475,11 +476,12 @@ fn skewed_clocks_neither_loop_nor_sign_out_early() {
 
 #[test]
 fn skew_is_learnt_from_the_date_header_when_tokens_carry_no_iat() {
-    // Tokens with exp only (no iat, no expires_in evidence used here), the issuer 10 min ahead:
-    // the Date header is the only clue, and without it expired tokens would be handed out.
+    // Tokens with exp only (no iat, no expires_in), the issuer 10 min ahead: the Date header
+    // is the only clue, and without it expired tokens would be handed out.
     let mut server = Server::new(5.0);
     server.clock_offset_ms = 600_000.0;
     server.with_iat = false;
+    server.with_expires_in = false;
     let mut w = World::new(server);
     let tab = w.open_tab(oauth_config(2.0));
     w.sign_in(tab);

@@ -7,6 +7,7 @@ import { cp, mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
 import * as jose from "jose";
+import { assertNoTokenText } from "../support/leaks.mjs";
 import { launchChromium, openPage } from "../support/browser.mjs";
 import { serveStatic } from "../support/static-server.mjs";
 import { ROOT, SCRATCH } from "../support/package.mjs";
@@ -134,6 +135,16 @@ test("Chromium's native base64 path agrees with the wasm decoder on good, bad an
   );
   inputs.forEach((t, i) =>
     assert.deepStrictEqual(inPage.results[i], reference[i], `input ${i}: ${JSON.stringify(t).slice(0, 80)}`),
+  );
+  // No error of the native path (signature segment included) carries token text.
+  const messages = inPage.results
+    .flat()
+    .filter((r) => "code" in r)
+    .map((r) => `${r.code} ${r.message} ${r.part} ${r.claim}`);
+  assertNoTokenText(
+    messages,
+    inputs.filter((t) => typeof t === "string"),
+    "a native-path error",
   );
   assert.ok(
     reference.filter((r) => r[0].code === "ERR_TOKEN_BASE64").length >= 60,

@@ -53,6 +53,8 @@ pub struct Server {
     /// Issuer time = client time + this.
     pub clock_offset_ms: f64,
     pub with_iat: bool,
+    /// Whether answers carry `expires_in` (with `exp`, the issuer's time at issue).
+    pub with_expires_in: bool,
     pub reuse_detection: bool,
     pub allows_cors: bool,
     pub latency_ms: f64,
@@ -72,6 +74,7 @@ impl Server {
             lifetime_s,
             clock_offset_ms: 0.0,
             with_iat: true,
+            with_expires_in: true,
             reuse_detection: true,
             allows_cors: true,
             latency_ms: 30.0,
@@ -163,11 +166,15 @@ impl Server {
         self.spent.push(rt.to_owned());
         self.refreshes += 1;
         let t = self.issue(client_now);
+        let expires_in = if self.with_expires_in {
+            format!(r#","expires_in":{}"#, self.lifetime_s)
+        } else {
+            String::new()
+        };
         let body = format!(
-            r#"{{"access_token":"{}","refresh_token":"{}","token_type":"Bearer","expires_in":{}}}"#,
+            r#"{{"access_token":"{}","refresh_token":"{}","token_type":"Bearer"{expires_in}}}"#,
             t.access_token,
             t.refresh_token.unwrap(),
-            self.lifetime_s
         );
         let mut answer = self.answer(200, body, client_now);
         if let Some(Fault::Date(off)) = fault {

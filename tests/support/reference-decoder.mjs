@@ -17,7 +17,7 @@ export function outcomes(tk, inputs) {
       try {
         return { value: fn(t) ?? null };
       } catch (e) {
-        return { code: e.code, part: e.part ?? null, claim: e.claim ?? null };
+        return { code: e.code, part: e.part ?? null, claim: e.claim ?? null, message: e.message };
       }
     }),
   );
