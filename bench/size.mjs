@@ -32,7 +32,7 @@ async function bundle(source) {
       platform: "browser",
       nodePaths: [join(ROOT, "node_modules")],
       logLevel: "silent",
-      alias: { tokenkeeper: join(ROOT, "js/index.js") },
+      alias: { "tokenkeeper/decode": join(ROOT, "js/decode.js"), tokenkeeper: join(ROOT, "js/index.js") },
       outdir: dir,
     });
     return Buffer.concat(out.outputFiles.filter((f) => f.path.endsWith(".js")).map((f) => Buffer.from(f.contents)));
@@ -41,15 +41,20 @@ async function bundle(source) {
   }
 }
 
+const sum = (a, b) => ({ raw: a.raw + b.raw, gzip: a.gzip + b.gzip, brotli: a.brotli + b.brotli });
 const wasm = measure(await readFile(join(ROOT, "pkg/tokenkeeper_bg.wasm")));
 const glue = measure(await bundle(`export * from "tokenkeeper"; export { default } from "tokenkeeper";`));
+const decodeWasm = measure(await readFile(join(ROOT, "pkg/decode/tokenkeeper_decode_bg.wasm")));
+const decodeGlue = measure(
+  await bundle(`export * from "tokenkeeper/decode"; export { default } from "tokenkeeper/decode";`),
+);
 const rows = [
   ["tokenkeeper .wasm", wasm],
   ["tokenkeeper JS (all exports, bundled)", glue],
-  [
-    "tokenkeeper total (wasm + JS)",
-    { raw: wasm.raw + glue.raw, gzip: wasm.gzip + glue.gzip, brotli: wasm.brotli + glue.brotli },
-  ],
+  ["tokenkeeper total (wasm + JS)", sum(wasm, glue)],
+  ["tokenkeeper/decode .wasm", decodeWasm],
+  ["tokenkeeper/decode JS (all exports, bundled)", decodeGlue],
+  ["tokenkeeper/decode total (wasm + JS)", sum(decodeWasm, decodeGlue)],
   ["jwt-decode jwtDecode (bundled)", measure(await bundle(`export { jwtDecode } from "jwt-decode";`))],
   ["jose decodeJwt (bundled)", measure(await bundle(`export { decodeJwt } from "jose";`))],
   ["oidc-client-ts UserManager (bundled)", measure(await bundle(`export { UserManager } from "oidc-client-ts";`))],
@@ -68,6 +73,7 @@ if (check) {
     ["wasmGzip", wasm.gzip],
     ["glueGzip", glue.gzip],
     ["bundleGzip", wasm.gzip + glue.gzip],
+    ["decodeBundleGzip", decodeWasm.gzip + decodeGlue.gzip],
   ].filter(([key, value]) => value > budget[key]);
   for (const [key, value] of over) console.error(`size: ${key} ${value} bytes exceeds the budget of ${budget[key]}`);
   if (over.length) process.exit(1);

@@ -1,8 +1,8 @@
 // @ts-check
 // `tokenkeeper/decode` for browsers and bundlers: decoding only, with a wasm module of its own
 // that holds nothing else — a page that only reads claims loads a fraction of the keeper.
-import { decoding, wasmInit } from "./decode-module.js";
-import { initInBrowser } from "./load.js";
+import { decoding, wasmInitSync } from "./decode-module.js";
+import { fetchWasm, initEntry } from "./load.js";
 
 export { TokenError } from "./errors.js";
 export const { decodeJwt, decodeHeader, expiresAt, isExpired, secondsUntilExpiry, initSync } = decoding;
@@ -13,5 +13,10 @@ export const { decodeJwt, decodeHeader, expiresAt, isExpired, secondsUntilExpiry
  * @param {unknown} [input]
  */
 export default function init(input) {
-  return initInBrowser(decoding, wasmInit, new URL("../pkg/decode/tokenkeeper_decode_bg.wasm", import.meta.url), input);
+  return initEntry(
+    decoding,
+    wasmInitSync,
+    () => fetchWasm(new URL("../pkg/decode/tokenkeeper_decode_bg.wasm", import.meta.url)),
+    input,
+  );
 }

@@ -45,12 +45,13 @@ const CLAIM_WIRE = { exp: WIRE.CLAIM_EXP, nbf: WIRE.CLAIM_NBF, iat: WIRE.CLAIM_I
  * @property {() => number} lastExp
  * @property {(now: number, leeway: number) => boolean} lastIsExpired
  * @property {(now: number) => number} lastSecondsUntilExpiry
- * @property {(input?: any) => Promise<any>} default
- * @property {(input: any) => any} initSync
  */
 
 /** The decoding API over `wasm`. */
-export function createDecoding(/** @type {DecodingExports} */ wasm) {
+export function createDecoding(
+  /** @type {DecodingExports} */ wasm,
+  /** @type {(source: { module: any }) => any} */ wasmInitSync,
+) {
   /** @type {Promise<void> | null} */
   let ready = null;
   /** @type {WebAssembly.Memory | null} */
@@ -82,7 +83,7 @@ export function createDecoding(/** @type {DecodingExports} */ wasm) {
   /** Loads the wasm module from bytes or a compiled `WebAssembly.Module`, synchronously. */
   function initSync(/** @type {BufferSource | WebAssembly.Module} */ module) {
     if (memory === null) {
-      const exports = wasm.initSync({ module });
+      const exports = wasmInitSync({ module });
       memory = exports.memory;
       heap = new Uint8Array(/** @type {WebAssembly.Memory} */ (memory).buffer);
       ready = Promise.resolve();

@@ -1,8 +1,8 @@
 // @ts-check
 // Browser and bundler entry. The .wasm is found next to the glue through import.meta.url,
 // which Vite, webpack 5 and plain <script type="module"> pages all resolve.
-import { decoding, wasmInit } from "./full.js";
-import { initInBrowser } from "./load.js";
+import { decoding, wasmInitSync } from "./full.js";
+import { fetchWasm, initEntry } from "./load.js";
 
 export * from "./api.js";
 
@@ -12,5 +12,10 @@ export * from "./api.js";
  * @param {unknown} [input]
  */
 export default function init(input) {
-  return initInBrowser(decoding, wasmInit, new URL("../pkg/tokenkeeper_bg.wasm", import.meta.url), input);
+  return initEntry(
+    decoding,
+    wasmInitSync,
+    () => fetchWasm(new URL("../pkg/tokenkeeper_bg.wasm", import.meta.url)),
+    input,
+  );
 }

@@ -28,13 +28,13 @@ export async function fetchWasm(/** @type {URL | string} */ url) {
   return wasmBytes(response, String(url));
 }
 
-/** What init(input) was given, as something wasm-bindgen's loader takes. */
-export async function wasmSource(/** @type {unknown} */ input, /** @type {URL} */ defaultUrl) {
+/** What init(input) was given, as bytes or a compiled module; `loadDefault()` when nothing. */
+export async function wasmSource(/** @type {unknown} */ input, /** @type {() => Promise<any>} */ loadDefault) {
   const source = await input;
   // Bytes and modules first: looking up `Response` in Node loads its whole fetch (~40 ms).
   if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source))
     return source;
-  if (source === undefined) return fetchWasm(defaultUrl);
+  if (source === undefined) return loadDefault();
   if (typeof source === "string" || source instanceof URL) return fetchWasm(source);
   if (typeof Response === "function" && source instanceof Response)
     return wasmBytes(source, source.url || "the Response");
@@ -42,12 +42,18 @@ export async function wasmSource(/** @type {unknown} */ input, /** @type {URL} *
 }
 
 /**
- * init() of a browser entry: loads its module once, from `input` or `defaultUrl`.
+ * init() of an entry: loads its module once — from `input`, else `loadDefault()` — compiling
+ * it here and instantiating it with wasm-bindgen's initSync (its asynchronous loader is then
+ * left out of bundles, and in Node it would look up `Request`, which loads the whole fetch).
  * @param {{ initializeWith: (load: () => Promise<any>) => Promise<void> }} decoding
- * @param {(source: { module_or_path: any }) => Promise<any>} wasmInit
- * @param {URL} defaultUrl
+ * @param {(source: { module: WebAssembly.Module }) => any} wasmInitSync
+ * @param {() => Promise<any>} loadDefault
  * @param {unknown} input
  */
-export function initInBrowser(decoding, wasmInit, defaultUrl, input) {
-  return decoding.initializeWith(async () => wasmInit({ module_or_path: await wasmSource(input, defaultUrl) }));
+export function initEntry(decoding, wasmInitSync, loadDefault, input) {
+  return decoding.initializeWith(async () => {
+    const source = await wasmSource(input, loadDefault);
+    const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
+    return wasmInitSync({ module });
+  });
 }

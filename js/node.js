@@ -2,15 +2,16 @@
 // Node entry (also used for server-side rendering). Reads the .wasm from disk; never touches
 // `window`, `document` or web storage.
 import { decoding, wasmInitSync } from "./full.js";
-import { initFromDisk } from "./node-load.js";
+import { initEntry } from "./load.js";
+import { fromDisk } from "./node-load.js";
 
 export * from "./api.js";
 
 /**
- * Loads the wasm module once. `input` optionally gives the bytes, a WebAssembly.Module or a
- * Response.
+ * Loads the wasm module once. `input` optionally gives the bytes, a WebAssembly.Module, a
+ * URL or a Response.
  * @param {unknown} [input]
  */
 export default function init(input) {
-  return initFromDisk(decoding, wasmInitSync, new URL("../pkg/tokenkeeper_bg.wasm", import.meta.url), input);
+  return initEntry(decoding, wasmInitSync, fromDisk(new URL("../pkg/tokenkeeper_bg.wasm", import.meta.url)), input);
 }

@@ -16,6 +16,13 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The pinned nightly (with std's source) for the size-optimised wasm build; see build.sh.
+source scripts/toolchain.sh
+if [ "${TOKENKEEPER_STABLE:-0}" != 1 ] && ! rustup component list --toolchain "$NIGHTLY" --installed 2>/dev/null | grep -q '^rust-src'; then
+  say "installing $NIGHTLY with rust-src (about 30 s, once)"
+  rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown
+fi
+
 # The CLI must match the wasm-bindgen crate exactly (the schema is versioned).
 [ -f Cargo.lock ] || cargo generate-lockfile
 wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)

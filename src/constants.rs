@@ -78,15 +78,15 @@ pub fn javascript() -> String {
     );
     js += &format!("export const MAX_TOKEN_LENGTH = {MAX_TOKEN_LENGTH};\n");
     js += &format!("export const MAX_RESPONSE_BYTES = {MAX_RESPONSE_BYTES};\n\n");
-    js += "/** Stand-ins for values JSON cannot carry (see src/tokens.rs). */\nexport const MARKER = Object.freeze({\n";
+    js += "/** Stand-ins for values JSON cannot carry (see src/tokens.rs). */\nexport const MARKER = /* @__PURE__ */ Object.freeze({\n";
     for (name, value) in MARKERS {
         js += &format!("  {name}: {},\n", q(value));
     }
-    js += "});\n\n/** Errors only the JavaScript side meets: [code, message]. */\nexport const JS_ERROR = Object.freeze({\n";
+    js += "});\n\n/** Errors only the JavaScript side meets: [code, message]. */\nexport const JS_ERROR = /* @__PURE__ */ Object.freeze({\n";
     for (name, code, message) in JS_ERRORS {
         js += &format!("  {name}: [{}, {}],\n", q(code), q(message));
     }
-    js += "});\n\n/** Messages of the keeper's errors, by code. */\nexport const KEEPER_ERROR = Object.freeze({\n";
+    js += "});\n\n/** Messages of the keeper's errors, by code. */\nexport const KEEPER_ERROR = /* @__PURE__ */ Object.freeze({\n";
     for e in crate::error::KeeperError::FIXED {
         if matches!(
             e,
@@ -96,7 +96,7 @@ pub fn javascript() -> String {
         }
         js += &format!("  {}: {},\n", e.code(), q(e.message()));
     }
-    js += "});\n\n/** Decoding errors by wire code (negative): [code, message, part, claim]. */\nexport const TOKEN_ERROR = new Map([\n";
+    js += "});\n\n/** Decoding errors by wire code (negative): [code, message, part, claim]. */\nexport const TOKEN_ERROR = /* @__PURE__ */ new Map([\n";
     for e in token_errors() {
         let part = e.part().map_or("undefined".to_owned(), |p| q(p.as_str()));
         let claim = e.claim().map_or("undefined".to_owned(), |c| q(c.as_str()));
@@ -107,7 +107,7 @@ pub fn javascript() -> String {
             q(e.message())
         );
     }
-    js += "]);\n\n/** Wire codes the facade produces itself. */\nexport const WIRE = Object.freeze({\n";
+    js += "]);\n\n/** Wire codes the facade produces itself. */\nexport const WIRE = /* @__PURE__ */ Object.freeze({\n";
     for (name, e) in [
         ("TOO_LONG", TokenError::TooLong),
         ("HEADER_JSON", TokenError::Json(Part::Header)),

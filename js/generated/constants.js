@@ -5,7 +5,7 @@ export const MAX_TOKEN_LENGTH = 1048576;
 export const MAX_RESPONSE_BYTES = 1048576;
 
 /** Stand-ins for values JSON cannot carry (see src/tokens.rs). */
-export const MARKER = Object.freeze({
+export const MARKER = /* @__PURE__ */ Object.freeze({
   FUNCTION: "\u0000function",
   NON_FINITE: "\u0000non-finite",
   WRONG_TYPE: "\u0000wrong-type",
@@ -13,13 +13,13 @@ export const MARKER = Object.freeze({
 });
 
 /** Errors only the JavaScript side meets: [code, message]. */
-export const JS_ERROR = Object.freeze({
+export const JS_ERROR = /* @__PURE__ */ Object.freeze({
   NOT_INITIALIZED: ["ERR_NOT_INITIALIZED", "call and await init() before using tokenkeeper"],
   INIT_FAILED: ["ERR_INIT_FAILED", "the tokenkeeper wasm module could not be loaded"],
 });
 
 /** Messages of the keeper's errors, by code. */
-export const KEEPER_ERROR = Object.freeze({
+export const KEEPER_ERROR = /* @__PURE__ */ Object.freeze({
   ERR_NO_TOKEN: "signed out: there is no access token",
   ERR_TOKEN_EXPIRED: "the access token has expired and cannot be refreshed",
   ERR_DISPOSED: "this TokenKeeper was disposed",
@@ -43,7 +43,7 @@ export const KEEPER_ERROR = Object.freeze({
 });
 
 /** Decoding errors by wire code (negative): [code, message, part, claim]. */
-export const TOKEN_ERROR = new Map([
+export const TOKEN_ERROR = /* @__PURE__ */ new Map([
   [-1, ["ERR_TOKEN_MALFORMED", "not a compact JWS: expected three dot-separated segments with a non-empty header and payload", undefined, undefined]],
   [-8, ["ERR_TOKEN_MALFORMED", "the token is longer than 1 MiB, which no JWT is", undefined, undefined]],
   [-2, ["ERR_TOKEN_ENCRYPTED", "the token is an encrypted JWE (five segments) and cannot be decoded", undefined, undefined]],
@@ -65,7 +65,7 @@ export const TOKEN_ERROR = new Map([
 ]);
 
 /** Wire codes the facade produces itself. */
-export const WIRE = Object.freeze({
+export const WIRE = /* @__PURE__ */ Object.freeze({
   TOO_LONG: -8,
   HEADER_JSON: -21,
   PAYLOAD_JSON: -37,
