@@ -243,8 +243,6 @@ pub enum KeeperError {
     TokenExpired,
     /// The keeper was disposed.
     Disposed,
-    /// The keeper was called back while it was computing (from the injected clock).
-    Busy,
     /// `refresh()` without a `refresh` callback or `oauth` option.
     RefreshUnavailable,
     /// Refreshing failed after every retry (network, 5xx, 429); the tokens are kept.
@@ -290,7 +288,6 @@ impl KeeperError {
             KeeperError::NoToken => "ERR_NO_TOKEN",
             KeeperError::TokenExpired => "ERR_TOKEN_EXPIRED",
             KeeperError::Disposed => "ERR_DISPOSED",
-            KeeperError::Busy => "ERR_BUSY",
             KeeperError::RefreshUnavailable => "ERR_REFRESH_UNAVAILABLE",
             KeeperError::RefreshFailed => "ERR_REFRESH_FAILED",
             KeeperError::RefreshRejected => "ERR_REFRESH_REJECTED",
@@ -318,7 +315,6 @@ impl KeeperError {
             KeeperError::NoToken => "signed out: there is no access token",
             KeeperError::TokenExpired => "the access token has expired and cannot be refreshed",
             KeeperError::Disposed => "this TokenKeeper was disposed",
-            KeeperError::Busy => "the keeper was called from its own clock or listener while busy",
             KeeperError::RefreshUnavailable => {
                 "no refresh is configured: pass a refresh callback or oauth options"
             }
@@ -374,11 +370,10 @@ impl KeeperError {
 impl KeeperError {
     /// Every error the keeper can report except `InvalidArgument` and `Token` (whose texts
     /// vary): the list the JavaScript code union is generated from.
-    pub const FIXED: [KeeperError; 22] = [
+    pub const FIXED: [KeeperError; 21] = [
         KeeperError::NoToken,
         KeeperError::TokenExpired,
         KeeperError::Disposed,
-        KeeperError::Busy,
         KeeperError::RefreshUnavailable,
         KeeperError::RefreshFailed,
         KeeperError::RefreshRejected,

@@ -2,7 +2,6 @@
 
 /** Every `code` a TokenError can have. */
 export type TokenErrorCode =
-  | "ERR_BUSY"
   | "ERR_CLAIM_TYPE"
   | "ERR_DISPOSED"
   | "ERR_DPOP_NOT_BOUND"

@@ -23,7 +23,6 @@ export const KEEPER_ERROR = /* @__PURE__ */ Object.freeze({
   ERR_NO_TOKEN: "signed out: there is no access token",
   ERR_TOKEN_EXPIRED: "the access token has expired and cannot be refreshed",
   ERR_DISPOSED: "this TokenKeeper was disposed",
-  ERR_BUSY: "the keeper was called from its own clock or listener while busy",
   ERR_REFRESH_UNAVAILABLE: "no refresh is configured: pass a refresh callback or oauth options",
   ERR_REFRESH_FAILED: "refreshing the tokens failed; they are kept",
   ERR_REFRESH_REJECTED: "the token endpoint rejected the refresh; the tokens are kept",

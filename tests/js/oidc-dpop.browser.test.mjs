@@ -155,8 +155,8 @@ test("oidc-provider with DPoP: code exchange bound with dpopProof(), two refresh
   // The token alone, replayed without a proof, is refused by the provider.
   const token = await page.evaluate(() => window.keeper.accessToken);
   const replayed = await fetch(`${issuer}/me`, { headers: { authorization: `DPoP ${token}` } });
-  assert.equal(replayed.status, 401);
+  assert.ok([400, 401].includes(replayed.status), `replayed without a proof: ${replayed.status}`);
   const asBearer = await fetch(`${issuer}/me`, { headers: { authorization: `Bearer ${token}` } });
-  assert.equal(asBearer.status, 401);
+  assert.ok([400, 401].includes(asBearer.status), `replayed as a bearer token: ${asBearer.status}`);
   await context.close();
 });
