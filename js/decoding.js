@@ -73,7 +73,8 @@ export function createDecoding(/** @type {DecodingExports} */ wasm) {
         })
         .catch((cause) => {
           ready = null; // let a later init() try again
-          throw cause instanceof TokenError ? cause : initFailed("", cause);
+          // The engine's words (a CompileError, a missing file...) say what went wrong.
+          throw cause instanceof TokenError ? cause : initFailed(cause instanceof Error ? cause.message : "", cause);
         });
     }
     return ready;

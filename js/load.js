@@ -5,11 +5,13 @@ import { initFailed } from "./errors.js";
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
+const isWasm = (/** @type {Uint8Array} */ bytes) => WASM_MAGIC.every((b, i) => bytes[i] === b);
+
 /** The bytes of `response`, checked to be a WebAssembly module. */
 export async function wasmBytes(/** @type {Response} */ response, /** @type {string} */ where) {
   if (!response.ok) throw initFailed(`the server answered ${response.status} for ${where}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
-  if (WASM_MAGIC.every((b, i) => bytes[i] === b)) return bytes;
+  if (isWasm(bytes)) return bytes;
   const type = response.headers.get("content-type") || "no content type";
   const hint = /html/i.test(type)
     ? " — an HTML page, probably a fallback route: check that the .wasm file is served at that URL"
@@ -32,8 +34,17 @@ export async function fetchWasm(/** @type {URL | string} */ url) {
 export async function wasmSource(/** @type {unknown} */ input, /** @type {URL} */ defaultUrl) {
   const source = await input;
   // Bytes and modules first: looking up `Response` in Node loads its whole fetch (~40 ms).
-  if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source))
-    return source;
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    const bytes = ArrayBuffer.isView(source)
+      ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
+      : new Uint8Array(source);
+    if (isWasm(bytes)) return source;
+    const file = String(defaultUrl).split("/").pop();
+    throw initFailed(
+      `the ${bytes.length} bytes given to init() are not a WebAssembly module (a .wasm file starts with "\\0asm"): give it the contents of ${file}`,
+    );
+  }
   if (source === undefined) return fetchWasm(defaultUrl);
   if (typeof source === "string" || source instanceof URL) return fetchWasm(source);
   if (typeof Response === "function" && source instanceof Response)
