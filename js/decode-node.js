@@ -15,7 +15,8 @@ export default function init(input) {
   return initEntry(
     decoding,
     wasmInitSync,
-    fromDisk(new URL("../pkg/decode/tokenkeeper_decode_bg.wasm", import.meta.url)),
+    new URL("../pkg/decode/tokenkeeper_decode_bg.wasm", import.meta.url),
+    fromDisk,
     input,
   );
 }

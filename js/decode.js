@@ -16,7 +16,8 @@ export default function init(input) {
   return initEntry(
     decoding,
     wasmInitSync,
-    () => fetchWasm(new URL("../pkg/decode/tokenkeeper_decode_bg.wasm", import.meta.url)),
+    new URL("../pkg/decode/tokenkeeper_decode_bg.wasm", import.meta.url),
+    fetchWasm,
     input,
   );
 }

@@ -74,7 +74,8 @@ export function createDecoding(
         })
         .catch((cause) => {
           ready = null; // let a later init() try again
-          throw cause instanceof TokenError ? cause : initFailed("", cause);
+          // The engine's words (a CompileError, a missing file...) say what went wrong.
+          throw cause instanceof TokenError ? cause : initFailed(cause instanceof Error ? cause.message : "", cause);
         });
     }
     return ready;

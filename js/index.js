@@ -12,10 +12,5 @@ export * from "./api.js";
  * @param {unknown} [input]
  */
 export default function init(input) {
-  return initEntry(
-    decoding,
-    wasmInitSync,
-    () => fetchWasm(new URL("../pkg/tokenkeeper_bg.wasm", import.meta.url)),
-    input,
-  );
+  return initEntry(decoding, wasmInitSync, new URL("../pkg/tokenkeeper_bg.wasm", import.meta.url), fetchWasm, input);
 }

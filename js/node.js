@@ -13,5 +13,5 @@ export * from "./api.js";
  * @param {unknown} [input]
  */
 export default function init(input) {
-  return initEntry(decoding, wasmInitSync, fromDisk(new URL("../pkg/tokenkeeper_bg.wasm", import.meta.url)), input);
+  return initEntry(decoding, wasmInitSync, new URL("../pkg/tokenkeeper_bg.wasm", import.meta.url), fromDisk, input);
 }
