@@ -41,10 +41,12 @@ function replayable(/** @type {unknown} */ input, /** @type {RequestInit | undef
 
 /** A random seed for the keeper's jitter and DPoP proof ids. */
 function seed() {
+  // 53 random bits, what a JS number carries exactly (bitwise operators would cut it to a
+  // signed 32-bit number, and tabs would share seeds). Math.random where crypto is missing.
   const words = new Uint32Array(2);
-  globalThis.crypto?.getRandomValues?.(words);
-  // 53 bits: what a JS number carries exactly; Math.random adds spread where crypto is missing.
-  return ((words[0] & 0x1fffff) * 2 ** 32 + words[1]) ^ Math.floor(Math.random() * 2 ** 31);
+  if (typeof globalThis.crypto?.getRandomValues === "function") globalThis.crypto.getRandomValues(words);
+  else words.set([Math.random() * 2 ** 32, Math.random() * 2 ** 32]);
+  return (words[0] % 2 ** 21) * 2 ** 32 + words[1];
 }
 
 /** @typedef {{ kind: "access" | "refresh", resolve: (v: any) => void, reject: (e: unknown) => void }} Waiter */

@@ -24,6 +24,19 @@ fn handed_out_expired(world: &mut World, i: usize) -> bool {
     }
 }
 
+/// Runs 30 s of the world, polling the tab's `getAccessToken()` every 50 ms and failing on
+/// any token handed out past its expiry (issuer time); the refreshes the server made.
+fn thirty_seconds_never_expired(w: &mut World, tab: usize, what: &str) -> u32 {
+    while w.now < T0 + 30_000.0 {
+        w.run_until(w.now + 50.0, 50.0);
+        assert!(
+            !handed_out_expired(w, tab),
+            "handed out an expired token ({what})"
+        );
+    }
+    w.server.refreshes
+}
+
 fn cleared(world: &World, i: usize) -> Vec<ClearReason> {
     world.tabs[i]
         .events
@@ -57,19 +70,12 @@ fn a_5s_token_with_a_2s_margin_is_refreshed_every_3s_and_never_handed_out_expire
     let mut w = World::new(Server::new(5.0));
     let tab = w.open_tab(oauth_config(2.0));
     w.sign_in(tab);
-    while w.now < T0 + 30_000.0 {
-        w.run_until(w.now + 50.0, 50.0);
-        assert!(
-            !handed_out_expired(&mut w, tab),
-            "handed out an expired token"
-        );
-    }
+    let refreshes = thirty_seconds_never_expired(&mut w, tab, "5 s tokens");
     // Tokens live 5 s from a whole-second iat, so 2-3 s pass between refreshes: 10-13 in 30 s,
     // each token refreshed once.
     assert!(
-        (9..=13).contains(&w.server.refreshes),
-        "{} refreshes in 30 s",
-        w.server.refreshes
+        (9..=13).contains(&refreshes),
+        "{refreshes} refreshes in 30 s"
     );
     assert_eq!(w.server.reuse_detections, 0);
 }
@@ -455,18 +461,11 @@ fn skewed_clocks_neither_loop_nor_sign_out_early() {
         let mut w = World::new(server);
         let tab = w.open_tab(oauth_config(2.0));
         w.sign_in(tab);
-        while w.now < T0 + 30_000.0 {
-            w.run_until(w.now + 50.0, 50.0);
-            assert!(
-                !handed_out_expired(&mut w, tab),
-                "expired token handed out (offset {offset_ms})"
-            );
-        }
+        let refreshes = thirty_seconds_never_expired(&mut w, tab, "an issuer clock 10 min off");
         assert!(
             cleared(&w, tab).is_empty(),
             "signed out (offset {offset_ms})"
         );
-        let refreshes = w.server.refreshes;
         assert!(
             (9..=13).contains(&refreshes),
             "{refreshes} refreshes (offset {offset_ms})"
@@ -503,17 +502,10 @@ fn one_bogus_date_header_neither_hands_out_an_expired_token_nor_loops() {
         w.server.faults.push_back(Fault::Date(off));
         let tab = w.open_tab(oauth_config(2.0));
         w.sign_in(tab);
-        while w.now < T0 + 30_000.0 {
-            w.run_until(w.now + 50.0, 50.0);
-            assert!(
-                !handed_out_expired(&mut w, tab),
-                "expired token after a Date {off} ms off"
-            );
-        }
+        let refreshes = thirty_seconds_never_expired(&mut w, tab, "a Date header a day off");
         assert!(
-            (9..=13).contains(&w.server.refreshes),
-            "{} refreshes (Date {off} ms off)",
-            w.server.refreshes
+            (9..=13).contains(&refreshes),
+            "{refreshes} refreshes (Date {off} ms off)"
         );
     }
 }
