@@ -17,10 +17,6 @@ cargo clippy --all-targets --quiet -- -D warnings
 cargo clippy --all-targets --target wasm32-unknown-unknown --quiet -- -D warnings
 cargo clippy --lib --no-default-features --target wasm32-unknown-unknown --quiet -- -D warnings
 
-step "JavaScript: tsc --checkJs over the facade (every file // @ts-check), prettier --check over the repository"
-node_modules/.bin/tsc -p tsconfig.check.json
-node_modules/.bin/prettier --check . >/dev/null
-
 step "host tests (cargo test), including the generated JS constants being current"
 cargo test --quiet
 
@@ -29,6 +25,10 @@ CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown
 
 step "build the package"
 bash scripts/build.sh
+
+step "JavaScript (after the build: the facade imports the generated pkg/): tsc --checkJs over the facade (every file // @ts-check), prettier --check over the repository"
+node_modules/.bin/tsc -p tsconfig.check.json
+node_modules/.bin/prettier --check . >/dev/null
 
 step "pack and install into a scratch project"
 bash scripts/pack-for-tests.sh

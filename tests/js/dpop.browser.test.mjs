@@ -1,31 +1,13 @@
 // DPoP (RFC 9449, API §4) in real Chromium against the test kit's issuer with DPoP on: one
 // non-extractable key per namespace shared by tabs, proofs on refreshes and API calls, server
 // nonces, and stolen tokens that are useless without the key.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync, sign as signWith, createHash, randomUUID } from "node:crypto";
-import { launchChromium } from "../support/browser.mjs";
-import { startIssuer, oauthOptions, openKeeperPage, events, until } from "../support/issuer-page.mjs";
+import { issuerBrowserSuite, oauthOptions, openKeeperPage, events, until } from "../support/issuer-page.mjs";
 import { recordToken } from "../support/leak-scan.mjs";
 
-let browser;
-before(async () => {
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-});
-
-async function withIssuer(options, scenario) {
-  const issuer = await startIssuer({ dpop: "nonce", ...options });
-  const context = await browser.newContext();
-  try {
-    await scenario(issuer, context);
-  } finally {
-    await context.close();
-    await issuer.close();
-  }
-}
+const withIssuer = issuerBrowserSuite({ dpop: "nonce" });
 
 /** Signs in bound to the page keeper's key (as /authorize?dpop_jkt= would). */
 async function signInBound(page, issuer, { remember = false } = {}) {
@@ -65,7 +47,9 @@ test("three tabs with dpop: true for 30 s share one key: no reuse detection, no 
     const thumbprints = await Promise.all(tabs.map((t) => t.evaluate(() => window.keeper.dpopThumbprint())));
     assert.deepEqual(new Set(thumbprints), new Set([jkt]), "one key for every tab");
     assert.equal(issuer.stats.reuseDetections, 0);
-    const failed = issuer.stats.requests.filter((r) => r.outcome !== "ok").map((r) => `${r.path} ${r.outcome} ${r.reason ?? ""}`);
+    const failed = issuer.stats.requests
+      .filter((r) => r.outcome !== "ok")
+      .map((r) => `${r.path} ${r.outcome} ${r.reason ?? ""}`);
     assert.equal(issuer.stats.dpopFailures, 0, failed.join("; "));
     assert.ok(issuer.stats.refreshes >= 6, `${issuer.stats.refreshes} refreshes`);
     const types = await Promise.all(tabs.map((t) => t.evaluate(() => window.keeper.tokenType)));

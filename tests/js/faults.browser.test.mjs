@@ -2,10 +2,10 @@
 // real Chromium against the test kit's issuer. In every test: no uncaught exception in the
 // page, the app gets typed errors (TokenError codes), no refresh token is presented twice,
 // and tokens are lost only on invalid_grant or sign-out.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launchChromium } from "../support/browser.mjs";
 import {
+  issuerBrowserSuite,
   startIssuer,
   oauthOptions,
   openKeeperPage,
@@ -14,29 +14,18 @@ import {
   anySpentPresentedAgain,
 } from "../support/issuer-page.mjs";
 
-let browser;
-before(async () => {
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-});
+const withIssuer = issuerBrowserSuite();
 
 /** A fresh issuer and context; after `scenario`, the suite's invariants are checked. */
 async function drill(issuerOptions, scenario) {
-  const issuer = await startIssuer(issuerOptions);
-  const context = await browser.newContext();
-  const pageErrors = [];
-  context.on("page", (page) => page.on("pageerror", (e) => pageErrors.push(String(e))));
-  try {
+  await withIssuer(issuerOptions, async (issuer, context) => {
+    const pageErrors = [];
+    context.on("page", (page) => page.on("pageerror", (e) => pageErrors.push(String(e))));
     await scenario(issuer, context);
     assert.deepEqual(pageErrors, [], "no uncaught exception in any page");
     assert.equal(anySpentPresentedAgain(issuer), false, "no spent refresh token presented again");
     assert.equal(issuer.stats.reuseDetections, 0);
-  } finally {
-    await context.close();
-    await issuer.close();
-  }
+  });
 }
 
 /** `keeper.refresh()` in the page: "ok", or the TokenError's code (anything else is a failure). */

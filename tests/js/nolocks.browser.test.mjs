@@ -2,25 +2,16 @@
 // fallback — a short random pause, then a re-read of shared storage before spending the
 // refresh token — in real Chromium with navigator.locks removed. And an issuer whose clock is
 // off: real skew, with the page's own clock untouched.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launchChromium } from "../support/browser.mjs";
-import { startIssuer, oauthOptions, openKeeperPage, signIn, events, until } from "../support/issuer-page.mjs";
+import { issuerBrowserSuite, oauthOptions, openKeeperPage, signIn, events, until } from "../support/issuer-page.mjs";
 
-let browser;
-before(async () => {
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-});
+const withIssuer = issuerBrowserSuite();
 
 const withoutWebLocks = () => Object.defineProperty(Navigator.prototype, "locks", { get: () => undefined });
 
 test("without Web Locks: refreshes run, a second tab adopts the first one's rotation, sign-out reaches both", async () => {
-  const issuer = await startIssuer({ accessTokenTtl: 60 });
-  const context = await browser.newContext();
-  try {
+  await withIssuer({ accessTokenTtl: 60 }, async (issuer, context) => {
     const options = oauthOptions(issuer);
     const a = await openKeeperPage(context, issuer.origin, options, { init: withoutWebLocks });
     const b = await openKeeperPage(context, issuer.origin, options, { init: withoutWebLocks });
@@ -45,17 +36,12 @@ test("without Web Locks: refreshes run, a second tab adopts the first one's rota
         (await events(page, "error")).map((e) => e.detail.code),
         [],
       );
-  } finally {
-    await context.close();
-    await issuer.close();
-  }
+  });
 });
 
 for (const offsetMs of [600_000, -600_000]) {
   test(`an issuer whose clock is ${offsetMs > 0 ? "10 min ahead" : "10 min behind"}: no loop, no early sign-out, no expired token`, async () => {
-    const issuer = await startIssuer({ accessTokenTtl: 5, clockOffsetMs: offsetMs });
-    const context = await browser.newContext();
-    try {
+    await withIssuer({ accessTokenTtl: 5, clockOffsetMs: offsetMs }, async (issuer, context) => {
       const page = await openKeeperPage(context, issuer.origin, oauthOptions(issuer, { refreshBeforeSeconds: 2 }));
       await signIn(page, issuer);
       const expiredHandedOut = await page.evaluate(async (offsetMs) => {
@@ -76,9 +62,6 @@ for (const offsetMs of [600_000, -600_000]) {
         issuer.stats.refreshes >= 4 && issuer.stats.refreshes <= 7,
         `${issuer.stats.refreshes} refreshes in 15 s of 5 s tokens`,
       );
-    } finally {
-      await context.close();
-      await issuer.close();
-    }
+    });
   });
 }

@@ -5,71 +5,24 @@
 // verifies each proof (signature, htm, htu, ath, the key's thumbprint against the token).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
-import Provider from "oidc-provider";
 import { launchChromium } from "../support/browser.mjs";
-import { serveStatic } from "../support/static-server.mjs";
-import { ROOT, SCRATCH } from "../support/package.mjs";
+import { startProvider, authorize } from "../support/oidc-provider.mjs";
 
 let browser;
-let site;
-let issuer;
-const proofProblems = [];
+let provider;
 
 before(async () => {
   browser = await launchChromium();
-  let provider;
-  site = await serveStatic(
-    { "/node_modules/": `${SCRATCH}node_modules`, "/pages/": `${ROOT}tests/fixtures/pages` },
-    { fallback: (req, res) => provider.callback()(req, res) },
-  );
-  issuer = site.url;
-  provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: "tokenkeeper-spa",
-        token_endpoint_auth_method: "none",
-        application_type: "web",
-        grant_types: ["authorization_code", "refresh_token"],
-        response_types: ["code"],
-        redirect_uris: [`${issuer}/pages/keeper.html`],
-        dpop_bound_access_tokens: true,
-      },
-    ],
-    cookies: { keys: ["tokenkeeper-test-cookie-key"] },
-    features: {
-      devInteractions: { enabled: true },
-      dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true },
-    },
-    scopes: ["openid", "offline_access"],
-    ttl: {
-      AccessToken: 60,
-      AuthorizationCode: 60,
-      IdToken: 60,
-      RefreshToken: 3600,
-      Grant: 3600,
-      Session: 3600,
-      Interaction: 600,
-    },
-    rotateRefreshToken: true,
-  });
-  provider.on("server_error", (ctx, err) => console.error("oidc-provider:", err.message));
-  for (const event of ["grant.error", "userinfo.error"]) {
-    provider.on(event, (ctx, err) => {
-      if (err.error !== "use_dpop_nonce") proofProblems.push(`${event}: ${err.error} ${err.error_description ?? ""}`);
-    });
-  }
+  provider = await startProvider({ dpop: true });
 });
 
 after(async () => {
   await browser?.close();
-  await site?.close();
+  await provider?.close();
 });
 
 test("oidc-provider with DPoP: code exchange bound with dpopProof(), two refreshes, userinfo with proofs and a nonce round", async () => {
-  const verifier = randomBytes(32).toString("base64url");
-  const challenge = createHash("sha256").update(verifier).digest("base64url");
-  const redirect = `${issuer}/pages/keeper.html`;
+  const { issuer, redirect, proofProblems } = provider;
   const context = await browser.newContext();
   const page = await context.newPage();
   // The keeper (and its key) first: the authorization request carries the key's thumbprint.
@@ -77,28 +30,7 @@ test("oidc-provider with DPoP: code exchange bound with dpopProof(), two refresh
   await page.goto(`${redirect}?options=${encodeURIComponent(JSON.stringify(options))}`);
   await page.waitForFunction(() => document.getElementById("out")?.textContent === "ready");
   const jkt = await page.evaluate(() => window.keeper.dpopThumbprint());
-  const authorize = new URL(`${issuer}/auth`);
-  for (const [k, v] of Object.entries({
-    client_id: "tokenkeeper-spa",
-    response_type: "code",
-    scope: "openid offline_access",
-    prompt: "consent",
-    redirect_uri: redirect,
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-    state: "s1",
-    dpop_jkt: jkt,
-  })) {
-    authorize.searchParams.set(k, v);
-  }
-  await page.goto(authorize.href);
-  await page.fill("input[name=login]", "ada");
-  await page.fill("input[name=password]", "any");
-  await page.click("button[type=submit]");
-  await page.waitForSelector("button[type=submit]");
-  await page.click("button[type=submit]");
-  await page.waitForURL((url) => url.href.startsWith(redirect) && url.searchParams.has("code"));
-  await page.waitForFunction(() => document.getElementById("out")?.textContent === "ready");
+  const verifier = await authorize(page, provider, { dpop_jkt: jkt });
 
   const result = await page.evaluate(
     async ({ verifier, redirect, options }) => {

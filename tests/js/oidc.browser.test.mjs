@@ -4,88 +4,27 @@
 // refreshes them.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
-import Provider from "oidc-provider";
 import { launchChromium } from "../support/browser.mjs";
-import { serveStatic } from "../support/static-server.mjs";
-import { ROOT, SCRATCH } from "../support/package.mjs";
+import { startProvider, authorize } from "../support/oidc-provider.mjs";
 
 let browser;
-let site;
-let issuer;
+let provider;
 
 before(async () => {
   browser = await launchChromium();
-  let provider;
-  // The test pages and the provider share one origin, as an SPA and its API gateway would.
-  site = await serveStatic(
-    { "/node_modules/": `${SCRATCH}node_modules`, "/pages/": `${ROOT}tests/fixtures/pages` },
-    { fallback: (req, res) => provider.callback()(req, res) },
-  );
-  issuer = site.url;
-  provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: "tokenkeeper-spa",
-        token_endpoint_auth_method: "none",
-        application_type: "web",
-        grant_types: ["authorization_code", "refresh_token"],
-        response_types: ["code"],
-        redirect_uris: [`${issuer}/pages/keeper.html`],
-      },
-    ],
-    cookies: { keys: ["tokenkeeper-test-cookie-key"] },
-    features: { devInteractions: { enabled: true } },
-    scopes: ["openid", "offline_access"],
-    ttl: {
-      AccessToken: 60,
-      AuthorizationCode: 60,
-      IdToken: 60,
-      RefreshToken: 3600,
-      Grant: 3600,
-      Session: 3600,
-      Interaction: 600,
-    },
-    // Rotation on every use, as for public clients (also the provider's default for them).
-    rotateRefreshToken: true,
-  });
-  provider.on("server_error", (ctx, err) => console.error("oidc-provider:", err.message));
+  provider = await startProvider();
 });
 
 after(async () => {
   await browser?.close();
-  await site?.close();
+  await provider?.close();
 });
 
 test("the oauth option refreshes tokens issued by oidc-provider (rotation on)", async () => {
-  const verifier = randomBytes(32).toString("base64url");
-  const challenge = createHash("sha256").update(verifier).digest("base64url");
-  const redirect = `${issuer}/pages/keeper.html`;
-  const authorize = new URL(`${issuer}/auth`);
-  for (const [k, v] of Object.entries({
-    client_id: "tokenkeeper-spa",
-    response_type: "code",
-    scope: "openid offline_access",
-    prompt: "consent",
-    redirect_uri: redirect,
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-    state: "s1",
-  })) {
-    authorize.searchParams.set(k, v);
-  }
-
+  const { redirect } = provider;
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(authorize.href);
-  // The provider's development login, then its consent page.
-  await page.fill("input[name=login]", "ada");
-  await page.fill("input[name=password]", "any");
-  await page.click("button[type=submit]");
-  await page.waitForSelector("button[type=submit]");
-  await page.click("button[type=submit]");
-  await page.waitForURL((url) => url.href.startsWith(redirect) && url.searchParams.has("code"));
-  await page.waitForFunction(() => document.getElementById("out")?.textContent === "ready");
+  const verifier = await authorize(page, provider);
 
   const result = await page.evaluate(
     async ({ verifier, redirect }) => {

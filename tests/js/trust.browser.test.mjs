@@ -1,10 +1,10 @@
 // API §3, "Trust", in real Chromium against the test kit's issuer: where tokens may go, how
 // long anything may take, what a hostile page or a misconfigured server gets. Each test is
 // named after the rule it holds.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launchChromium } from "../support/browser.mjs";
 import {
+  issuerBrowserSuite,
   startIssuer,
   oauthOptions,
   openKeeperPage,
@@ -15,25 +15,20 @@ import {
 } from "../support/issuer-page.mjs";
 import { tokenSlices } from "../support/leak-scan.mjs";
 
-let browser;
-before(async () => {
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-});
+const withIssuer = issuerBrowserSuite();
 
-/** Runs `scenario` with a fresh issuer (serving the pages) and browser context. */
-async function withIssuer(options, scenario) {
-  const issuer = await startIssuer(options);
-  const context = await browser.newContext();
-  try {
-    await scenario(issuer, context);
-  } finally {
-    await context.close();
-    await issuer.close();
-  }
-}
+/** What getAccessToken() gives after `ms` in the page: "token" or the error's code. */
+const askForTokenAfter = (page, ms) =>
+  page.evaluate(
+    (ms) =>
+      new Promise((r) => setTimeout(r, ms))
+        .then(() => window.keeper.getAccessToken())
+        .then(
+          () => "token",
+          (e) => e.code,
+        ),
+    ms,
+  );
 
 test("keeper.fetch sends no token outside allowedOrigins, not even through an injected <base href>", async () => {
   await withIssuer({}, async (issuer, context) => {
@@ -186,14 +181,7 @@ test("another script holding the refresh lock forever: callers get ERR_REFRESH_T
     await signIn(page, issuer, { remember: true });
     const started = Date.now();
     // 3.8 s into a 4 s token: less than the minimum validity left, so callers must wait.
-    const outcome = await page.evaluate(() =>
-      new Promise((r) => setTimeout(r, 3800))
-        .then(() => window.keeper.getAccessToken())
-        .then(
-          () => "token",
-          (e) => e.code,
-        ),
-    );
+    const outcome = await askForTokenAfter(page, 3800);
     assert.equal(outcome, "ERR_REFRESH_TIMEOUT");
     assert.ok(Date.now() - started < 8_000, "settled, not pending forever");
     assert.equal(issuer.stats.refreshRequests, 0, "nothing sent without the lock");
@@ -315,14 +303,7 @@ test("a token endpoint that never answers: callers get ERR_REFRESH_TIMEOUT after
     await signIn(page, issuer);
     issuer.failNext("hang");
     const started = Date.now();
-    const outcome = await page.evaluate(() =>
-      new Promise((r) => setTimeout(r, 3800))
-        .then(() => window.keeper.getAccessToken())
-        .then(
-          () => "token",
-          (e) => e.code,
-        ),
-    );
+    const outcome = await askForTokenAfter(page, 3800);
     assert.equal(outcome, "ERR_REFRESH_TIMEOUT");
     assert.ok(Date.now() - started < 8_000);
     await until(() => issuer.stats.refreshes >= 1, "a later retry succeeds", 15_000);

@@ -1,8 +1,10 @@
 // Browser tests against the test kit's issuer (tokenkeeper/testing, from the packed package):
 // the issuer also serves the installed package and the fixture pages, so the pages are
 // same-origin with it unless a test starts a second issuer elsewhere.
+import { before, after } from "node:test";
 import { ROOT, SCRATCH, INSTALLED } from "./package.mjs";
 import { recordToken } from "./leak-scan.mjs";
+import { launchChromium } from "./browser.mjs";
 
 /** startTestIssuer from the packed package, as an app's tests import it. */
 export async function testKit() {
@@ -13,6 +15,31 @@ export async function testKit() {
 export async function startIssuer(options = {}) {
   const { startTestIssuer } = await testKit();
   return startTestIssuer({ static: { "/": SCRATCH, "/pages": `${ROOT}tests/fixtures/pages` }, ...options });
+}
+
+/**
+ * One Chromium for a test file's tests; returns `withIssuer(options, scenario)`, which runs
+ * `scenario(issuer, context)` with a fresh issuer (started with `defaults` and `options`) and
+ * a fresh browser context, and closes both after it.
+ */
+export function issuerBrowserSuite(defaults = {}) {
+  let browser;
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return async function withIssuer(options, scenario) {
+    const issuer = await startIssuer({ ...defaults, ...options });
+    const context = await browser.newContext();
+    try {
+      await scenario(issuer, context);
+    } finally {
+      await context.close();
+      await issuer.close();
+    }
+  };
 }
 
 /** Keeper options using the issuer's token endpoint (absolute: relative URLs are refused). */
