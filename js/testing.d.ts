@@ -46,8 +46,10 @@ export interface TestIssuerOptions {
   redirectUris?: readonly string[];
 }
 
+// A type alias, not an interface: only an alias is assignable to the index signature of
+// tokenkeeper's own TokenResponse, which setTokens() takes.
 /** An OAuth 2.0 token response, snake_case as on the wire: hand it to `keeper.setTokens()`. */
-export interface TokenResponse {
+export type TokenResponse = {
   access_token: string;
   token_type: "Bearer" | "DPoP";
   expires_in: number;
@@ -55,7 +57,7 @@ export interface TokenResponse {
   scope: string;
   /** When the scope includes `openid`. */
   id_token?: string;
-}
+};
 
 export interface SignInOptions {
   /** This sign-in's access token lifetime in seconds, for its refreshes too. */

@@ -27,3 +27,14 @@ cat > "$scratch/tsconfig.json" <<'JSON'
   "files": ["consumer.ts"]
 }
 JSON
+# The same types in a Node project without the DOM lib (server-side rendering, an app's tests).
+cp tests/types/node-consumer.ts "$scratch/node-consumer.ts"
+cat > "$scratch/tsconfig.node.json" <<'JSON'
+{
+  "compilerOptions": {
+    "strict": true, "noEmit": true, "target": "es2022", "module": "nodenext",
+    "moduleResolution": "nodenext", "lib": ["es2022"], "skipLibCheck": false, "types": ["node"]
+  },
+  "files": ["node-consumer.ts"]
+}
+JSON

@@ -33,11 +33,20 @@ node_modules/.bin/prettier --check . >/dev/null
 step "pack and install into a scratch project"
 bash scripts/pack-for-tests.sh
 
-step "packaging lint (publint)"
-node_modules/.bin/publint --strict tests/.scratch/node_modules/tokenkeeper
+tarball=$(ls tests/.scratch/tokenkeeper-*.tgz)
 
-step "TypeScript: the shipped types compile a consumer (tsc --strict)"
-(cd tests/.scratch && ../../node_modules/.bin/tsc -p .)
+step "packaging lint (publint) of the packed tarball"
+node_modules/.bin/publint run --strict "$tarball"
+
+step "types of every entry, resolved as Node and bundlers would (@arethetypeswrong/cli) from the packed tarball"
+# --profile esm-only: the package is ESM only ("type": "module", Node >= 20, no CommonJS build),
+# so `require()` from CommonJS (node16-cjs) and the pre-exports `moduleResolution: node10`
+# (which knows no subpath exports; deprecated in TypeScript 6) are not supported resolutions.
+# --no-definitely-typed: the package ships its own types; nothing to fetch from the registry.
+node_modules/.bin/attw --profile esm-only --no-definitely-typed "$tarball"
+
+step "TypeScript: the shipped types compile a consumer (tsc --strict), and a Node one without the DOM lib"
+(cd tests/.scratch && ../../node_modules/.bin/tsc -p . && ../../node_modules/.bin/tsc -p tsconfig.node.json)
 
 step "size budget (size-budget.json)"
 node bench/size.mjs --check

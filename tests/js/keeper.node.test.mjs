@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { importPackage, SCRATCH } from "../support/package.mjs";
 import { sign } from "../support/tokens.mjs";
+import { issuerSignIn, testKit } from "../support/issuer-page.mjs";
 
 let tk;
 before(async () => {
@@ -122,33 +123,33 @@ test("a refresh callback: used for refresh(), its invalid_grant signs out", asyn
 
 test("keeper.fetch in Node: a 401 with a stream body is not retried; a replayable one is", async () => {
   await tk.default();
-  const { startTokenServer } = await import("../support/token-server.mjs");
-  const srv = await startTokenServer({ lifetimeSeconds: 60 });
+  const { startTestIssuer } = await testKit();
+  const issuer = await startTestIssuer({ accessTokenTtl: 60 });
   try {
     const keeper = new tk.TokenKeeper({
       storage: "memory",
-      oauth: { tokenEndpoint: srv.tokenEndpoint, clientId: srv.clientId },
-      allowedOrigins: [srv.url],
+      oauth: { tokenEndpoint: issuer.tokenEndpoint, clientId: issuer.clientId },
+      allowedOrigins: [issuer.origin],
     });
-    keeper.setTokens(await srv.login());
-    srv.revokeIssuedAccessTokens();
+    keeper.setTokens(issuerSignIn(issuer));
+    issuer.revokeAccessTokens();
     const stream = new ReadableStream({
       start(c) {
         c.enqueue(new TextEncoder().encode("streamed"));
         c.close();
       },
     });
-    const streamed = await keeper.fetch(`${srv.url}/api/data`, { method: "POST", body: stream, duplex: "half" });
+    const streamed = await keeper.fetch(issuer.apiEndpoint, { method: "POST", body: stream, duplex: "half" });
     assert.equal(streamed.status, 401);
-    assert.equal(srv.stats.apiCalls, 1);
-    assert.equal(srv.stats.refreshRequests, 0, "not refreshed for a request it could not resend");
-    const replayed = await keeper.fetch(`${srv.url}/api/data`, { method: "POST", body: "again" });
+    assert.equal(issuer.stats.apiCalls, 1);
+    assert.equal(issuer.stats.refreshRequests, 0, "not refreshed for a request it could not resend");
+    const replayed = await keeper.fetch(issuer.apiEndpoint, { method: "POST", body: "again" });
     assert.equal(replayed.status, 200);
     assert.equal((await replayed.json()).received, 5);
-    assert.equal(srv.stats.refreshes, 1);
+    assert.equal(issuer.stats.refreshes, 1);
     keeper.dispose();
   } finally {
-    await srv.close();
+    await issuer.close();
   }
 });
 

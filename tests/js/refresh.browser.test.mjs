@@ -1,11 +1,19 @@
-// The refresh engine in real Chromium against a real local token server (rotation with
-// reuse detection): scheduling, tabs sharing one refresh, single flight, failure drills,
-// skewed clocks, missed timers, and keeper.fetch.
+// The refresh engine in real Chromium against the test kit's issuer (tokenkeeper/testing, from
+// the packed package: rotation with reuse detection): scheduling, tabs sharing one refresh,
+// single flight, failure drills, skewed clocks, missed timers, and keeper.fetch.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
 import { launchChromium } from "../support/browser.mjs";
-import { ROOT, SCRATCH } from "../support/package.mjs";
-import { startTokenServer } from "../support/token-server.mjs";
+import {
+  events,
+  issuerSignIn,
+  oauthOptions,
+  openKeeperPage,
+  presented,
+  signIn,
+  startIssuer,
+  until,
+} from "../support/issuer-page.mjs";
 
 let browser;
 before(async () => {
@@ -17,35 +25,25 @@ after(async () => {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs `scenario` with a fresh token server (serving the test pages) and browser context. */
-async function withServer(options, scenario) {
-  const srv = await startTokenServer({ mounts: { "/": SCRATCH, "/pages": `${ROOT}tests/fixtures/pages` }, ...options });
+/** Runs `scenario` with a fresh issuer (serving the test pages) and browser context. */
+async function withIssuer(options, scenario) {
+  const issuer = await startIssuer(options);
   const context = await browser.newContext();
   try {
-    await scenario(srv, context);
+    await scenario(issuer, context);
   } finally {
     await context.close();
-    await srv.close();
+    await issuer.close();
   }
 }
 
-function oauthOptions(srv, extra = {}) {
-  return { oauth: { tokenEndpoint: srv.tokenEndpoint, clientId: srv.clientId }, ...extra };
-}
+const openTab = (context, issuer, options, query = "") => openKeeperPage(context, issuer.origin, options, { query });
 
-async function openTab(context, srv, options, query = "") {
-  const page = await context.newPage();
-  await page.goto(`${srv.url}/pages/keeper.html?options=${encodeURIComponent(JSON.stringify(options))}${query}`);
-  await page.waitForFunction(() => document.getElementById("out").textContent === "ready");
-  return page;
-}
+/** The issuer's refresh requests (grant_type=refresh_token), in order. */
+const refreshLog = (issuer) => issuer.stats.requests.filter((r) => r.grant === "refresh_token");
 
-/** Signs in through the page and hands the tokens to its keeper. */
-async function signIn(page, remember = false) {
-  await page.evaluate(async (remember) => {
-    window.keeper.setTokens(await window.login(), { remember });
-  }, remember);
-}
+/** The `exp` of a JWT, read in Node. */
+const expOf = (jwt) => JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString()).exp;
 
 /** Polls getAccessToken() every `everyMs` for `forMs`, recording any token handed out
  *  after its exp (judged by the real clock, which is the server's). */
@@ -73,33 +71,31 @@ function pollTokens(page, forMs, everyMs = 150) {
   );
 }
 
-const events = (page, type) => page.evaluate((type) => window.events.filter((e) => e.type === type), type);
-
 describe("30 seconds of 5 s tokens", { concurrency: 2 }, () => {
   test("one tab: about one refresh per token, never an expired token", async () => {
-    await withServer({ lifetimeSeconds: 5 }, async (srv, context) => {
-      const tab = await openTab(context, srv, oauthOptions(srv, { refreshBeforeSeconds: 2 }));
-      await signIn(tab);
+    await withIssuer({ accessTokenTtl: 5 }, async (issuer, context) => {
+      const tab = await openTab(context, issuer, oauthOptions(issuer, { refreshBeforeSeconds: 2 }));
+      await signIn(tab, issuer);
       const result = await pollTokens(tab, 30_000);
       assert.deepEqual(result.expiredHandedOut, []);
       assert.deepEqual(result.errors, []);
       // 5 s tokens refreshed 2 s before expiry: one refresh per token, every 3 s.
-      assert.ok(srv.stats.refreshes >= 9 && srv.stats.refreshes <= 11, `${srv.stats.refreshes} refreshes`);
-      assert.equal(srv.stats.refreshRequests, srv.stats.refreshes, "no failed or repeated requests");
-      assert.equal(srv.stats.reuseDetections, 0);
-      assert.ok(result.distinct >= srv.stats.refreshes, "each new token was used");
+      assert.ok(issuer.stats.refreshes >= 9 && issuer.stats.refreshes <= 11, `${issuer.stats.refreshes} refreshes`);
+      assert.equal(issuer.stats.refreshRequests, issuer.stats.refreshes, "no failed or repeated requests");
+      assert.equal(issuer.stats.reuseDetections, 0);
+      assert.ok(result.distinct >= issuer.stats.refreshes, "each new token was used");
     });
   });
 
   test("three tabs sharing localStorage: one refresh per token in all, zero reuse", async () => {
-    await withServer({ lifetimeSeconds: 5 }, async (srv, context) => {
-      const options = oauthOptions(srv, { refreshBeforeSeconds: 2, storage: "local" });
+    await withIssuer({ accessTokenTtl: 5 }, async (issuer, context) => {
+      const options = oauthOptions(issuer, { refreshBeforeSeconds: 2, storage: "local" });
       const tabs = [
-        await openTab(context, srv, options),
-        await openTab(context, srv, options),
-        await openTab(context, srv, options),
+        await openTab(context, issuer, options),
+        await openTab(context, issuer, options),
+        await openTab(context, issuer, options),
       ];
-      await signIn(tabs[0], true);
+      await signIn(tabs[0], issuer, { remember: true });
       for (const tab of tabs) await tab.waitForFunction(() => window.keeper.accessToken !== undefined);
       const results = await Promise.all(tabs.map((t) => pollTokens(t, 30_000, 250)));
       for (const [i, r] of results.entries()) {
@@ -110,15 +106,18 @@ describe("30 seconds of 5 s tokens", { concurrency: 2 }, () => {
           `tab ${i}: ${JSON.stringify(await tabs[i].evaluate(() => window.events.map((e) => [e.type, e.detail.origin ?? e.detail.reason ?? e.detail.code])))}`,
         );
       }
-      assert.equal(srv.stats.reuseDetections, 0, "a refresh token was never presented twice");
-      assert.equal(srv.stats.invalidGrants, 0);
-      const gaps = srv.stats.log.slice(1).map((e, i) => e.at - srv.stats.log[i].at);
+      assert.equal(issuer.stats.reuseDetections, 0, "a refresh token was never presented twice");
+      assert.equal(issuer.stats.invalidGrants, 0);
+      const log = refreshLog(issuer);
+      const gaps = log.slice(1).map((e, i) => e.at - log[i].at);
       assert.ok(
-        srv.stats.refreshes >= 9 && srv.stats.refreshes <= 11,
-        `${srv.stats.refreshes} refreshes for three tabs; gaps ${gaps}`,
+        issuer.stats.refreshes >= 9 && issuer.stats.refreshes <= 11,
+        `${issuer.stats.refreshes} refreshes for three tabs; gaps ${gaps}`,
       );
-      await sleep(300);
-      const latest = await Promise.all(tabs.map((t) => t.evaluate(() => window.keeper.accessToken)));
+      const latestTokens = () => Promise.all(tabs.map((t) => t.evaluate(() => window.keeper.accessToken)));
+      // The last rotation may still be on its way to the other tabs: give it a moment.
+      await until(async () => new Set(await latestTokens()).size === 1, "the tabs to agree", 2_000).catch(() => {});
+      const latest = await latestTokens();
       assert.ok(
         latest.every((t) => t === latest[0]),
         "all tabs hold the same latest token",
@@ -128,26 +127,27 @@ describe("30 seconds of 5 s tokens", { concurrency: 2 }, () => {
 });
 
 test("50 concurrent getAccessToken() calls on an expired token make one refresh request", async () => {
-  await withServer({ lifetimeSeconds: 2 }, async (srv, context) => {
-    const tab = await openTab(context, srv, oauthOptions(srv));
-    const expired = await srv.login();
-    await sleep(2_200);
+  await withIssuer({ accessTokenTtl: 2 }, async (issuer, context) => {
+    const tab = await openTab(context, issuer, oauthOptions(issuer));
+    const expired = issuerSignIn(issuer);
+    await until(() => Date.now() / 1000 >= expOf(expired.access_token) + 0.2, "the token to expire", 5_000);
     const result = await tab.evaluate(async (tokens) => {
       window.keeper.setTokens(tokens);
       const all = await Promise.all(Array.from({ length: 50 }, () => window.keeper.getAccessToken()));
       return { distinct: new Set(all).size, fresh: Date.now() / 1000 < window.tokenkeeper.expiresAt(all[0]) };
     }, expired);
     assert.deepEqual(result, { distinct: 1, fresh: true });
-    assert.equal(srv.stats.refreshRequests, 1);
+    assert.equal(issuer.stats.refreshRequests, 1);
   });
 });
 
 describe("failure drills", () => {
   test("500 twice, then success: recovered, the refresh token kept until then", async () => {
-    await withServer({ lifetimeSeconds: 60 }, async (srv, context) => {
-      const tab = await openTab(context, srv, oauthOptions(srv, { retry: { baseDelayMs: 200 } }));
-      await signIn(tab);
-      srv.fail({ status: 500 }, { status: 500 });
+    await withIssuer({ accessTokenTtl: 60 }, async (issuer, context) => {
+      const tab = await openTab(context, issuer, oauthOptions(issuer, { retry: { baseDelayMs: 200 } }));
+      await signIn(tab, issuer);
+      issuer.failNext("500");
+      issuer.failNext("500");
       const before = await tab.evaluate(() => window.keeper.accessToken);
       const result = await tab.evaluate(async () => {
         const set = await window.keeper.refresh();
@@ -156,11 +156,10 @@ describe("failure drills", () => {
       assert.notEqual(result.access, before);
       // Changed with API §3: refresh() resolves to the access token's details only.
       assert.equal(result.hasRefresh, false);
-      assert.equal(srv.stats.refreshRequests, 3);
-      const presented = srv.stats.log.map((e) => e.presented);
-      assert.equal(new Set(presented).size, 1, "the same refresh token on every attempt");
+      assert.equal(issuer.stats.refreshRequests, 3);
+      assert.equal(new Set(presented(issuer)).size, 1, "the same refresh token on every attempt");
       assert.deepEqual(
-        srv.stats.log.map((e) => e.outcome),
+        refreshLog(issuer).map((e) => e.outcome),
         ["500", "500", "ok"],
       );
       assert.equal((await events(tab, "refreshed")).length, 1);
@@ -168,12 +167,12 @@ describe("failure drills", () => {
   });
 
   test("429 with Retry-After: 2 waits at least 2 s", async () => {
-    await withServer({ lifetimeSeconds: 60 }, async (srv, context) => {
-      const tab = await openTab(context, srv, oauthOptions(srv, { retry: { baseDelayMs: 100 } }));
-      await signIn(tab);
-      srv.fail({ status: 429, retryAfter: 2 });
+    await withIssuer({ accessTokenTtl: 60 }, async (issuer, context) => {
+      const tab = await openTab(context, issuer, oauthOptions(issuer, { retry: { baseDelayMs: 100 } }));
+      await signIn(tab, issuer);
+      issuer.failNext("429", { retryAfter: 2 });
       await tab.evaluate(() => window.keeper.refresh());
-      const [first, second] = srv.stats.log;
+      const [first, second] = refreshLog(issuer);
       assert.equal(first.outcome, "429");
       assert.equal(second.outcome, "ok");
       assert.ok(second.at - first.at >= 2000, `retried after ${second.at - first.at} ms`);
@@ -181,26 +180,26 @@ describe("failure drills", () => {
   });
 
   test("a dropped connection is retried", async () => {
-    await withServer({ lifetimeSeconds: 60 }, async (srv, context) => {
-      const tab = await openTab(context, srv, oauthOptions(srv, { retry: { baseDelayMs: 100 } }));
-      await signIn(tab);
-      srv.fail({ drop: true });
+    await withIssuer({ accessTokenTtl: 60 }, async (issuer, context) => {
+      const tab = await openTab(context, issuer, oauthOptions(issuer, { retry: { baseDelayMs: 100 } }));
+      await signIn(tab, issuer);
+      issuer.failNext("drop");
       await tab.evaluate(() => window.keeper.refresh());
       assert.deepEqual(
-        srv.stats.log.map((e) => e.outcome),
-        ["dropped", "ok"],
+        refreshLog(issuer).map((e) => e.outcome),
+        ["drop", "ok"],
       );
     });
   });
 
   test("invalid_grant clears with its reason and empties storage in every tab", async () => {
-    await withServer({ lifetimeSeconds: 60 }, async (srv, context) => {
-      const options = oauthOptions(srv, { storage: "local" });
-      const a = await openTab(context, srv, options);
-      const b = await openTab(context, srv, options);
-      await signIn(a, true);
+    await withIssuer({ accessTokenTtl: 60 }, async (issuer, context) => {
+      const options = oauthOptions(issuer, { storage: "local" });
+      const a = await openTab(context, issuer, options);
+      const b = await openTab(context, issuer, options);
+      await signIn(a, issuer, { remember: true });
       await b.waitForFunction(() => window.keeper.accessToken !== undefined);
-      srv.fail({ invalidGrant: true });
+      issuer.failNext("invalid_grant");
       const code = await a.evaluate(() =>
         window.keeper.refresh().then(
           () => "resolved",
@@ -222,11 +221,12 @@ describe("failure drills", () => {
   });
 
   test("offline through an expiry, then online: refreshed within 2 s of coming back", async () => {
-    await withServer({ lifetimeSeconds: 3 }, async (srv, context) => {
-      const tab = await openTab(context, srv, oauthOptions(srv, { refreshBeforeSeconds: 1 }));
-      await signIn(tab);
+    await withIssuer({ accessTokenTtl: 3 }, async (issuer, context) => {
+      const tab = await openTab(context, issuer, oauthOptions(issuer, { refreshBeforeSeconds: 1 }));
+      await signIn(tab, issuer);
       await context.setOffline(true);
-      await sleep(6_000); // the token expires while offline; refreshes fail and back off
+      // The token expires while offline; refreshes fail and back off.
+      await until(async () => (await events(tab, "expired")).length >= 1, "the expiry", 10_000).catch(() => {});
       assert.ok((await events(tab, "expired")).length >= 1, "expired while offline");
       assert.equal(
         await tab.evaluate(() =>
@@ -254,79 +254,84 @@ describe("failure drills", () => {
 
 for (const offsetMinutes of [10, -10]) {
   test(`a client clock ${offsetMinutes > 0 ? "ahead" : "behind"} by 10 min neither loops nor signs out early`, async () => {
-    await withServer({ lifetimeSeconds: 5 }, async (srv, context) => {
+    await withIssuer({ accessTokenTtl: 5 }, async (issuer, context) => {
       const tab = await openTab(
         context,
-        srv,
-        oauthOptions(srv, { refreshBeforeSeconds: 2 }),
+        issuer,
+        oauthOptions(issuer, { refreshBeforeSeconds: 2 }),
         `&clockOffsetMs=${offsetMinutes * 60_000}`,
       );
-      await signIn(tab);
+      await signIn(tab, issuer);
       const result = await pollTokens(tab, 15_000);
       assert.deepEqual(result.expiredHandedOut, [], "judged by the issuer's (real) clock");
       assert.deepEqual(result.errors, []);
       assert.deepEqual(await events(tab, "cleared"), []);
       // One refresh per 3 s (one extra to learn the skew when the client is ahead).
-      assert.ok(srv.stats.refreshes >= 4 && srv.stats.refreshes <= 7, `${srv.stats.refreshes} refreshes in 15 s`);
+      assert.ok(
+        issuer.stats.refreshes >= 4 && issuer.stats.refreshes <= 7,
+        `${issuer.stats.refreshes} refreshes in 15 s`,
+      );
     });
   });
 }
 
 test("a page whose timer was missed (asleep, frozen) refreshes at once when it becomes visible", async () => {
-  await withServer({ lifetimeSeconds: 60 }, async (srv, context) => {
-    const tab = await openTab(context, srv, oauthOptions(srv, { refreshBeforeSeconds: 10 }), "&clock=1");
-    await signIn(tab);
-    assert.equal(srv.stats.refreshRequests, 0);
+  await withIssuer({ accessTokenTtl: 60 }, async (issuer, context) => {
+    const tab = await openTab(context, issuer, oauthOptions(issuer, { refreshBeforeSeconds: 10 }), "&clock=1");
+    await signIn(tab, issuer);
+    assert.equal(issuer.stats.refreshRequests, 0);
     // 55 s pass for the page's clock while its timers do not run (a sleeping laptop).
     await tab.evaluate(() => {
       window.clockJump = 55_000;
     });
     await sleep(500);
-    assert.equal(srv.stats.refreshRequests, 0, "the timer did not fire by itself");
+    assert.equal(issuer.stats.refreshRequests, 0, "the timer did not fire by itself");
     const woke = Date.now();
     await tab.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
     await tab.waitForFunction(() => window.events.some((e) => e.type === "refreshed"), null, { timeout: 2_000 });
     assert.ok(Date.now() - woke < 2_000);
-    assert.equal(srv.stats.refreshes, 1);
+    assert.equal(issuer.stats.refreshes, 1);
   });
 });
 
 test("keeper.fetch adds the bearer token and, on a 401, refreshes once and retries", async () => {
-  await withServer({ lifetimeSeconds: 60 }, async (srv, context) => {
-    const tab = await openTab(context, srv, oauthOptions(srv));
-    await signIn(tab);
-    const ok = await tab.evaluate(async () => (await window.keeper.fetch("/api/data")).json());
+  await withIssuer({ accessTokenTtl: 60 }, async (issuer, context) => {
+    const tab = await openTab(context, issuer, oauthOptions(issuer));
+    await signIn(tab, issuer);
+    const ok = await tab.evaluate(async () => {
+      const res = await window.keeper.fetch("/api/me");
+      return { ok: res.ok, ...(await res.json()) };
+    });
     assert.equal(ok.ok, true);
-    srv.revokeIssuedAccessTokens(); // the API now answers 401 to the token held
+    issuer.revokeAccessTokens(); // the API now answers 401 to the token held
     const result = await tab.evaluate(async () => {
-      const res = await window.keeper.fetch("/api/data", { method: "POST", body: JSON.stringify({ n: 1 }) });
+      const res = await window.keeper.fetch("/api/me", { method: "POST", body: JSON.stringify({ n: 1 }) });
       return { status: res.status, body: await res.json() };
     });
     assert.equal(result.status, 200);
     assert.equal(result.body.received, 7);
-    assert.equal(srv.stats.refreshes, 1);
-    assert.equal(srv.stats.api401, 1);
+    assert.equal(issuer.stats.refreshes, 1);
+    assert.equal(issuer.stats.api401, 1);
   });
 });
 
 test("a tab whose localStorage cache lags behind another tab's rotation waits for it instead of spending", async () => {
-  await withServer({ lifetimeSeconds: 300 }, async (srv, context) => {
-    const options = oauthOptions(srv, { storage: "local" });
-    const a = await openTab(context, srv, options);
+  await withIssuer({ accessTokenTtl: 300 }, async (issuer, context) => {
+    const options = oauthOptions(issuer, { storage: "local" });
+    const a = await openTab(context, issuer, options);
     // Tab B hears nothing over BroadcastChannel (as if A's message were still on its way), so
     // only storage and the rotation lock can tell it.
-    const b = await context.newPage();
-    await b.addInitScript(() => {
-      window.BroadcastChannel = class {
-        postMessage() {}
-        close() {}
-        addEventListener() {}
-        removeEventListener() {}
-      };
+    const b = await openKeeperPage(context, issuer.origin, options, {
+      init: () => {
+        window.BroadcastChannel = class {
+          postMessage() {}
+          close() {}
+          addEventListener() {}
+          removeEventListener() {}
+        };
+      },
     });
-    await b.goto(`${srv.url}/pages/keeper.html?options=${encodeURIComponent(JSON.stringify(options))}`);
-    await b.waitForFunction(() => document.getElementById("out").textContent === "ready");
-    await signIn(a, true);
+    await signIn(a, issuer, { remember: true });
     await b.waitForFunction(() => window.keeper.accessToken !== undefined);
     // Tab B's view of localStorage freezes, as a renderer's cache does until the browser
     // delivers another process's write.
@@ -345,17 +350,17 @@ test("a tab whose localStorage cache lags behind another tab's rotation waits fo
       return (await window.keeper.refresh()).accessToken;
     });
     assert.equal(adopted, rotated, "B adopted A's rotation");
-    assert.equal(srv.stats.refreshRequests, 1, "B did not spend its stale refresh token");
-    assert.equal(srv.stats.reuseDetections, 0);
+    assert.equal(issuer.stats.refreshRequests, 1, "B did not spend its stale refresh token");
+    assert.equal(issuer.stats.reuseDetections, 0);
   });
 });
 
 test("a duplicated tab (its own copy of sessionStorage) takes each rotation instead of spending its copy", async () => {
-  await withServer({ lifetimeSeconds: 300 }, async (srv, context) => {
-    const options = oauthOptions(srv); // storage: "session", the default
-    const url = `${srv.url}/pages/keeper.html?options=${encodeURIComponent(JSON.stringify(options))}`;
-    const a = await openTab(context, srv, options);
-    await signIn(a);
+  await withIssuer({ accessTokenTtl: 300 }, async (issuer, context) => {
+    const options = oauthOptions(issuer); // storage: "session", the default
+    const url = `${issuer.origin}/pages/keeper.html?options=${encodeURIComponent(JSON.stringify(options))}`;
+    const a = await openTab(context, issuer, options);
+    await signIn(a, issuer);
     const record = await a.evaluate(() => sessionStorage.getItem("tokenkeeper:tokens"));
     // "Duplicate tab" (or window.open) starts the new tab with a copy of sessionStorage.
     const b = await context.newPage();
@@ -381,8 +386,8 @@ test("a duplicated tab (its own copy of sessionStorage) takes each rotation inst
     assert.equal(await a.evaluate(() => window.keeper.accessToken), second, "A took B's rotation");
     await a.evaluate(() => window.keeper.refresh());
 
-    assert.equal(srv.stats.refreshRequests, 3);
-    assert.equal(srv.stats.reuseDetections, 0, "no refresh token was presented twice");
-    assert.equal(srv.stats.invalidGrants, 0);
+    assert.equal(issuer.stats.refreshRequests, 3);
+    assert.equal(issuer.stats.reuseDetections, 0, "no refresh token was presented twice");
+    assert.equal(issuer.stats.invalidGrants, 0);
   });
 });

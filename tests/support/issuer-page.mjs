@@ -58,10 +58,17 @@ export async function openKeeperPage(context, origin, options, { query = "", ini
   return page;
 }
 
-/** Signs in: a session at the issuer, its token response handed to the page's keeper. */
-export async function signIn(page, issuer, { remember = false, ttl } = {}) {
+/** A session at the issuer (the kit's signIn(), no HTTP): its token response, whose tokens the
+ *  leak scan looks for. */
+export function issuerSignIn(issuer, { ttl } = {}) {
   const tokens = issuer.signIn(undefined, ttl === undefined ? {} : { ttl });
   for (const t of [tokens.access_token, tokens.refresh_token, tokens.id_token]) if (t) recordToken(t);
+  return tokens;
+}
+
+/** Signs in: a session at the issuer, its token response handed to the page's keeper. */
+export async function signIn(page, issuer, { remember = false, ttl } = {}) {
+  const tokens = issuerSignIn(issuer, { ttl });
   await page.evaluate(([t, remember]) => window.keeper.setTokens(t, { remember }), [tokens, remember]);
   return tokens;
 }

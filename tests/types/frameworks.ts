@@ -7,10 +7,18 @@ import {
   TokenKeeperProvider,
   useAccessToken,
   useTokenKeeper,
+  type AccessTokenError,
   type AccessTokenState,
   type AccessTokenStatus,
+  type HeldToken,
+  type TokenKeeperProviderProps,
 } from "tokenkeeper/react";
-import { createTokenKeeper, useTokenKeeper as useVueTokenKeeper, type TokenKeeperBinding } from "tokenkeeper/vue";
+import {
+  createTokenKeeper,
+  useTokenKeeper as useVueTokenKeeper,
+  type TokenKeeperBinding,
+  type TokenKeeperPlugin,
+} from "tokenkeeper/vue";
 
 const options: KeeperOptions = { oauth: { tokenEndpoint: "https://id.example.com/token", clientId: "spa" } };
 
@@ -20,7 +28,15 @@ function Status(): ReactElement {
   const state: AccessTokenState = useAccessToken();
   const status: AccessTokenStatus = state.status;
   let text: string = status;
-  if (state.status === "error") text = `${state.error.code}: ${state.error.message} ${state.token.length}`;
+  if (state.status === "error") {
+    const error: AccessTokenError = state.error;
+    const retryAfter: number | undefined = error.retryAfterSeconds;
+    text = `${error.code}: ${error.message} ${retryAfter} ${state.token.length}`;
+  }
+  if (state.status === "refreshing") {
+    const held: HeldToken = state;
+    text = held.token;
+  }
   if (state.status === "fresh") {
     const token: string = state.token;
     const claims: JwtPayload | undefined = state.claims;
@@ -34,6 +50,8 @@ function Status(): ReactElement {
 }
 createElement(TokenKeeperProvider, { options }, createElement(Status));
 createElement(TokenKeeperProvider, { keeper: new TokenKeeper(options) }, createElement(Status));
+const props: TokenKeeperProviderProps = { options, children: createElement(Status) };
+createElement(TokenKeeperProvider, props);
 // @ts-expect-error either options or a keeper, not both
 createElement(TokenKeeperProvider, { options, keeper: new TokenKeeper(options) });
 // @ts-expect-error options must be KeeperOptions
@@ -54,6 +72,8 @@ const App = defineComponent({
     return () => `${statusRef.value} ${code} ${sub} ${at} ${held?.length}`;
   },
 });
-createApp(App).use(createTokenKeeper(options)).mount("#app");
+const plugin: TokenKeeperPlugin = createTokenKeeper(options);
+createApp(App).use(plugin).mount("#app");
+createTokenKeeper().install(createApp(App));
 // @ts-expect-error createTokenKeeper takes KeeperOptions
 createTokenKeeper({ storage: "cookie" });
