@@ -8,8 +8,9 @@
 #
 # Installs what it needs, once: the pinned nightly toolchain (cargo-fuzz needs nightly) and
 # cargo-fuzz. Each target runs on a working corpus in fuzz/target/corpus/<target> (kept
-# between runs, out of git) plus the committed seeds in fuzz/corpus/<target>; a crash is
-# saved under fuzz/artifacts/<target>/ and makes the script fail after the other targets ran.
+# between runs, out of git; a fresh one from the seeds for --smoke) plus the committed seeds
+# in fuzz/corpus/<target>; a crash is saved under fuzz/artifacts/<target>/ and makes the
+# script fail after the other targets ran.
 # Prints a table of executions (libFuzzer's stat::number_of_executed_units) and coverage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,10 +21,14 @@ CARGO_FUZZ_VERSION=0.13.2
 ALL_TARGETS=(decode record token_response options calls url)
 
 seconds=${FUZZ_SECONDS:-600}
+smoke=0
 targets=()
 for arg in "$@"; do
   case "$arg" in
-    --smoke) seconds=${FUZZ_SMOKE_SECONDS:-8} ;;
+    --smoke)
+      smoke=1
+      seconds=${FUZZ_SMOKE_SECONDS:-8}
+      ;;
     -*)
       echo "fuzz: unknown option $arg" >&2
       exit 2
@@ -57,6 +62,11 @@ failed=()
 rows=()
 for target in "${targets[@]}"; do
   corpus=fuzz/target/corpus/$target
+  if [ "$smoke" = 1 ]; then
+    # From the seeds alone, so that the smoke run's time does not grow with the corpus.
+    corpus=fuzz/target/smoke-corpus/$target
+    rm -rf "$corpus"
+  fi
   mkdir -p "$corpus" "fuzz/corpus/$target"
   say "$target for ${seconds} s"
   status=ok
