@@ -151,6 +151,12 @@ impl MemberVisitor for Fields {
         match (slot < STRING_KEYS.len(), value) {
             (true, MemberValue::String { raw, escaped }) => {
                 let text = string_text(raw, escaped);
+                // Tokens are read back under the rules they were accepted under (VSCHAR, at
+                // most 1 MiB): the storage is the whole origin's, and a token handed out goes
+                // into an HTTP header.
+                if (1..=3).contains(&slot) && !is_token_text(&text) {
+                    self.mistyped = true;
+                }
                 self.strings[slot] = Some(text);
             }
             (false, MemberValue::Number(text)) => {
@@ -197,15 +203,6 @@ pub fn parse(text: &str) -> Result<Record, RecordError> {
     let access_token = access
         .filter(|t| !t.is_empty())
         .ok_or(RecordError::Corrupt)?;
-    // Tokens are read back under the rules they were accepted under (VSCHAR, at most 1 MiB):
-    // the storage is the whole origin's, and a token handed out goes into an HTTP header.
-    if ![Some(&access_token), refresh.as_ref(), id.as_ref()]
-        .into_iter()
-        .flatten()
-        .all(|t| is_token_text(t))
-    {
-        return Err(RecordError::Corrupt);
-    }
     Ok(Record::Session(StoredSession {
         access_token,
         refresh_token: refresh,
