@@ -241,6 +241,18 @@ mod tests {
         }
     }
 
+    /// Found by the `token_response` fuzz target: a body that is not JSON, but would be inside
+    /// `{"v":…}`, gave tokens.
+    #[test]
+    fn a_body_with_text_after_the_object_gives_no_tokens() {
+        let body = r#"{"access_token":"at","expires_in":300},"x":{}"#;
+        assert_eq!(classify_answer(200, body, None), Answer::Rejected);
+        assert_eq!(
+            classify_answer(403, r#""x","error":"invalid_grant""#, None),
+            Answer::Rejected
+        );
+    }
+
     #[test]
     fn a_callbacks_errors_are_classified() {
         assert_eq!(

@@ -13,7 +13,7 @@
 
 use crate::json::{scan_members, string_text, write_string, MemberValue, MemberVisitor};
 use crate::number::parse_json_number;
-use crate::tokens::TokenType;
+use crate::tokens::{is_token_text, TokenType};
 
 /// The value of `"format"` in every record this crate writes.
 pub const FORMAT: &str = "tokenkeeper";
@@ -151,6 +151,12 @@ impl MemberVisitor for Fields {
         match (slot < STRING_KEYS.len(), value) {
             (true, MemberValue::String { raw, escaped }) => {
                 let text = string_text(raw, escaped);
+                // Tokens are read back under the rules they were accepted under (VSCHAR, at
+                // most 1 MiB): the storage is the whole origin's, and a token handed out goes
+                // into an HTTP header.
+                if (1..=3).contains(&slot) && !is_token_text(&text) {
+                    self.mistyped = true;
+                }
                 self.strings[slot] = Some(text);
             }
             (false, MemberValue::Number(text)) => {
@@ -362,6 +368,30 @@ mod tests {
             write_number(&mut out, n);
             assert_eq!(out.parse::<f64>().unwrap(), n, "{out}");
         }
+    }
+
+    /// Found by the `calls` fuzz target: a stored access token with a space, a line break or
+    /// a non-ASCII character was restored and handed out, though no way in accepts one.
+    #[test]
+    fn a_record_with_a_token_outside_vschar_is_corrupt() {
+        let good = serialize(&Record::Session(session()));
+        for (token, bad) in [
+            (r#""a.b.c""#, r#""a b""#),
+            (r#""a.b.c""#, r#""a\r\nb""#),
+            (r#""a.b.c""#, r#""caf\u00e9""#),
+            (r#""a.b.c""#, "\"\u{fffd}\""),
+            (r#""r\"1\\""#, r#""r\t1""#),
+            (r#""r\"1\\""#, r#""""#),
+        ] {
+            let text = good.replace(token, bad);
+            assert_ne!(text, good);
+            assert_eq!(parse(&text), Err(RecordError::Corrupt), "{text}");
+        }
+        let with_id =
+            |id: &str| good.replace(r#""expiresAt""#, &format!(r#""idToken":{id},"expiresAt""#));
+        assert_eq!(parse(&with_id(r#""i d""#)), Err(RecordError::Corrupt));
+        assert!(parse(&with_id(r#""i.d""#)).is_ok());
+        assert!(parse(&with_id("null")).is_ok());
     }
 
     #[test]

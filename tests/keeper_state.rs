@@ -276,6 +276,11 @@ fn corrupt_foreign_and_future_records_are_reported_and_ignored() {
             KeeperError::RecordCorrupt,
         ),
         ("eyJhbGciOi...", KeeperError::RecordCorrupt),
+        // A token no way in accepts (found by the `calls` fuzz target): never handed out.
+        (
+            r#"{"format":"tokenkeeper","v":1,"accessToken":"a\u00e9","signedInAt":1,"updatedAt":2}"#,
+            KeeperError::RecordCorrupt,
+        ),
         ("{\"token\":\"abc\"}", KeeperError::RecordForeign),
         (
             "{\"format\":\"tokenkeeper\",\"v\":9,\"accessToken\":\"x\"}",

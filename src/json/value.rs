@@ -30,8 +30,9 @@ pub enum Value {
 /// Parses `text` as one JSON value; `None` when it is not JSON or nests deeper than
 /// [`MAX_DEPTH`].
 pub fn parse(text: &str) -> Option<Value> {
-    // The scanner wants an object; wrapping any value in one validates it.
-    let wrapped = ["{\"v\":", text, "}"].concat();
+    // The scanner validates any value, reporting one that is not an object only after it has
+    // read the whole text. (Wrapping the text in `{"v":…}` instead would also accept
+    // `1,"w":2`, whose wrapped form is an object.)
     struct Nothing;
     impl MemberVisitor for Nothing {
         fn key(&mut self, _: &[u8], _: bool) -> bool {
@@ -39,9 +40,9 @@ pub fn parse(text: &str) -> Option<Value> {
         }
         fn value(&mut self, _: MemberValue<'_>) {}
     }
-    match scan_members(wrapped.as_bytes(), &mut Nothing) {
-        Ok(()) => {}
-        Err(JsonFault::Syntax | JsonFault::NotObject | JsonFault::ClaimType(_)) => return None,
+    match scan_members(text.as_bytes(), &mut Nothing) {
+        Ok(()) | Err(JsonFault::NotObject) => {}
+        Err(JsonFault::Syntax | JsonFault::ClaimType(_)) => return None,
     }
     let mut reader = Reader {
         s: text.as_bytes(),
@@ -274,5 +275,22 @@ mod tests {
         assert_eq!(parse(&deep), None);
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert!(parse(&ok).is_some());
+    }
+
+    /// Found by the `token_response` fuzz target: text that is a value followed by more
+    /// members (`"a","b":1`) is no JSON, but it was read as its first value, because it was
+    /// validated wrapped in `{"v":…}`, where it makes an object.
+    #[test]
+    fn a_value_followed_by_members_is_not_json() {
+        for bad in [
+            r#""invalid_grant","err]or_description":200"#,
+            r#"1,"w":2"#,
+            r#"{"access_token":"at"},"x":{}"#,
+            r#"null ,"a":[1]"#,
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+        assert_eq!(parse(" 1 "), Some(Value::Number(1.0)));
+        assert_eq!(parse(r#" "a" "#), Some(Value::String("a".into())));
     }
 }
