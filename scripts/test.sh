@@ -20,6 +20,9 @@ cargo clippy --lib --no-default-features --target wasm32-unknown-unknown --quiet
 step "host tests (cargo test), including the generated JS constants being current"
 cargo test --quiet
 
+step "fuzzing, bounded: every cargo-fuzz target for 8 s from the seeds (npm run fuzz runs longer)"
+bash scripts/fuzz.sh --smoke
+
 step "wasm tests in Node and headless Chromium (wasm-bindgen-test-runner)"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown
 
