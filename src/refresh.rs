@@ -596,7 +596,10 @@ impl RefreshRun {
         k.settle(Ok(()), false, now);
         if spent && self.holds_lock {
             // Before the lock is released: the next tab to take it must learn that the
-            // refresh token its (stale) storage may still show was rotated.
+            // refresh token its (stale) storage may still show was rotated. (Announcing also
+            // after adopting, or without the lock, would be harmless — the notice names a
+            // rotation that did happen, and without Web Locks announcing does nothing — so
+            // no test tells `&&` from `||` here; cargo-mutants reports it as missed.)
             if let Some(written) = k.session().map(|s| s.updated_at) {
                 self.phase = Phase::Announcing;
                 let mut name = rotation_prefix(k, &self.ticket);

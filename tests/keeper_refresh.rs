@@ -796,3 +796,545 @@ fn a_restored_session_corrects_its_clock_estimate_when_the_client_clock_was_set_
     let due = k.next_wakeup().unwrap();
     assert!(due <= T0 - 300_000.0 + 50_000.0 + 1.0, "{}", due - T0);
 }
+
+// ---------------------------------------------------------------------------------------
+// Decisions pinned by mutation testing (`npm run mutants`): each test below fails with a
+// mutant cargo-mutants found surviving the tests above.
+// ---------------------------------------------------------------------------------------
+
+/// The steps tab `i` took that match `pick`, with their times relative to T0.
+fn steps_where(w: &World, i: usize, pick: impl Fn(&Step) -> bool) -> Vec<(f64, Step)> {
+    w.tabs[i]
+        .steps
+        .iter()
+        .filter(|(_, s)| pick(s))
+        .map(|(at, s)| (at - T0, s.clone()))
+        .collect()
+}
+
+/// Runs in 1 ms steps until tab `i` has `n` settlements; the time relative to T0.
+fn run_until_settled(w: &mut World, i: usize, n: usize, limit_ms: f64) -> f64 {
+    while w.tabs[i].settlements.len() < n {
+        assert!(w.now - T0 < limit_ms, "no settlement by {limit_ms} ms");
+        w.run_until(w.now + 1.0, 1.0);
+    }
+    w.now - T0
+}
+
+#[test]
+fn between_attempts_a_caller_hears_why_the_last_attempt_failed() {
+    let mut w = World::new(Server::new(60.0));
+    w.server.always = Some(Fault::Hang);
+    let mut config = oauth_config(10.0);
+    config.request_timeout_ms = 1_000.0;
+    config.retry.base_delay_ms = 20_000.0;
+    let tab = w.open_tab(config);
+    w.sign_in(tab);
+    w.now = T0 + 61_000.0;
+    assert_eq!(w.access(tab), Access::Wait);
+    run_until_settled(&mut w, tab, 1, 63_000.0);
+    assert!(w.tabs[tab].keeper.refreshing(), "backing off");
+    assert_eq!(w.access(tab), Access::Fail(KeeperError::RefreshTimeout));
+}
+
+#[test]
+fn a_server_that_does_not_rotate_is_refreshed_again_at_once_not_mistaken_for_a_rotation() {
+    // Without rotation the record written by a refresh keeps the refresh token, and the
+    // rotation notice names that very record: it is not newer than what the next tab holds.
+    let mut w = World::new(Server::new(60.0));
+    w.server.rotates = false;
+    let a = w.open_tab(oauth_config(10.0));
+    let b = w.open_tab(oauth_config(10.0));
+    w.sign_in(a);
+    w.refresh(a).unwrap();
+    w.run_until(T0 + 1_000.0, 10.0);
+    assert_eq!(w.server.refreshes, 1);
+    assert!(
+        !steps_where(&w, a, |s| matches!(s, Step::Announce { .. })).is_empty(),
+        "the notice is out"
+    );
+    w.refresh(b).unwrap();
+    w.run_until(T0 + 1_100.0, 10.0);
+    assert_eq!(w.server.refreshes, 2, "{:?}", w.request_times());
+    assert!(w.tabs[b].settlements[0].access.is_ok());
+}
+
+#[test]
+fn a_rotation_storage_never_shows_is_waited_for_two_seconds_then_given_up_without_spending() {
+    let mut w = World::new(Server::new(60.0));
+    let a = w.open_tab(oauth_config(10.0));
+    let b = w.open_tab(oauth_config(10.0));
+    w.sign_in(a);
+    // b hears nothing more from a: no messages, and its storage view never catches up.
+    w.tabs[b].gets_tab_messages = false;
+    w.storage_lag_ms = 1e12;
+    w.refresh(a).unwrap();
+    w.run_until(T0 + 500.0, 10.0);
+    assert_eq!(w.server.refreshes, 1);
+    w.refresh(b).unwrap();
+    let settled = run_until_settled(&mut w, b, 1, 10_000.0);
+    assert!(
+        (2_500.0..2_500.0 + 2.0 * tokenkeeper::refresh::CATCH_UP_STEP_MS).contains(&settled),
+        "gave up at {settled} ms, after {} ms of catching up",
+        tokenkeeper::refresh::CATCH_UP_MS
+    );
+    // Callers get the token still held; the refresh goes on after its back-off.
+    assert_eq!(w.tabs[b].settlements[0].refresh, None);
+    // As long as the rotation notice lasts (after it, a storage that never caught up is
+    // beyond what any browser does).
+    w.run_until(T0 + tokenkeeper::refresh::ROTATION_NOTICE_MS, 10.0);
+    assert_eq!(
+        w.server.requests.len(),
+        1,
+        "b never presented the spent token"
+    );
+    assert_eq!(w.server.reuse_detections, 0);
+}
+
+#[test]
+fn a_refresh_callback_that_returns_a_token_response_refreshes() {
+    let mut w = World::new(Server::new(60.0));
+    let config = KeeperConfig {
+        refresh: tokenkeeper::keeper::RefreshVia::Callback,
+        ..KeeperConfig::default()
+    };
+    let tab = w.open_tab(config);
+    w.sign_in(tab);
+    let before = w.tabs[tab].keeper.access_token().unwrap().to_owned();
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 1_000.0, 10.0);
+    assert_eq!(w.server.refreshes, 1);
+    let after = w.tabs[tab].keeper.access_token().unwrap().to_owned();
+    assert_ne!(before, after);
+    assert_eq!(
+        w.tabs[tab].settlements[0].access.as_deref(),
+        Ok(after.as_str())
+    );
+}
+
+#[test]
+fn offline_the_failed_request_is_retried_without_probing_for_cors() {
+    let mut w = World::new(Server::new(60.0));
+    w.server.always = Some(Fault::Offline);
+    let tab = w.open_tab(oauth_config(10.0));
+    w.sign_in(tab);
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 5_000.0, 10.0);
+    assert!(w.server.requests.len() >= 2, "retried");
+    assert!(steps_where(&w, tab, |s| matches!(s, Step::Probe { .. })).is_empty());
+    // With the network up, a failed request is probed (see the CORS tests).
+    w.server.always = Some(Fault::Drop);
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 10_000.0, 10.0);
+    assert!(!steps_where(&w, tab, |s| matches!(s, Step::Probe { .. })).is_empty());
+}
+
+#[test]
+fn a_report_that_does_not_fit_the_step_ends_the_run_releasing_the_lock_and_settling_callers() {
+    let new_keeper = || {
+        let mut k = Keeper::new(
+            oauth_config(10.0),
+            Ok(Box::new(MemoryStore::new())),
+            Ok(Box::new(MemoryStore::new())),
+            T0,
+        );
+        let mut server = Server::new(60.0);
+        k.set_tokens(server.issue(T0), true, T0).unwrap();
+        k.request_refresh(T0).unwrap();
+        let id = k
+            .take_outputs()
+            .into_iter()
+            .find_map(|o| match o {
+                Output::StartRefresh(id) => Some(id),
+                _ => None,
+            })
+            .unwrap();
+        assert!(matches!(
+            k.advance_refresh(id, tokenkeeper::refresh::Report::Start, T0),
+            Step::Lock { .. }
+        ));
+        (k, id)
+    };
+    let settled = |k: &mut Keeper| {
+        k.take_outputs()
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Settle(s) => Some(s.refresh),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    use tokenkeeper::refresh::Report;
+    // Under the lock, a report for another kind of step: release, and callers hear of it.
+    let (mut k, id) = new_keeper();
+    let query = k.advance_refresh(id, Report::Locked, T0);
+    assert!(matches!(query, Step::QueryRotation { .. }), "{query:?}");
+    assert_eq!(k.advance_refresh(id, Report::Waited, T0), Step::Release);
+    assert_eq!(settled(&mut k), vec![Some(Err(KeeperError::RefreshFailed))]);
+    assert_eq!(k.advance_refresh(id, Report::Ok, T0), Step::Done);
+    assert!(!k.refreshing());
+    // While releasing at the end, any report ends the run (once: nothing settles twice).
+    let (mut k, id) = new_keeper();
+    k.advance_refresh(id, Report::Locked, T0);
+    assert_eq!(k.advance_refresh(id, Report::Waited, T0), Step::Release);
+    settled(&mut k);
+    assert_eq!(k.advance_refresh(id, Report::Waited, T0), Step::Done);
+    assert!(settled(&mut k).is_empty());
+    assert!(!k.refreshing());
+}
+
+#[test]
+fn without_web_locks_tabs_spread_their_attempts_over_up_to_150_ms() {
+    let mut w = World::new(Server::new(5.0));
+    w.web_locks = false;
+    let tabs: Vec<usize> = (0..4)
+        .map(|n| {
+            let mut config = oauth_config(2.0);
+            config.random_seed = 1 + n;
+            w.open_tab(config)
+        })
+        .collect();
+    w.sign_in(tabs[0]);
+    w.turn();
+    // All at the same instant (an app calling refresh() in every tab at once).
+    for &t in &tabs {
+        w.refresh(t).unwrap();
+    }
+    w.run_until(T0 + 1_000.0, 1.0);
+    let spreads: Vec<f64> = tabs
+        .iter()
+        .flat_map(|&t| {
+            steps_where(&w, t, |s| {
+                matches!(
+                    s,
+                    Step::Wait {
+                        wake_on_online: false,
+                        ..
+                    }
+                )
+            })
+        })
+        .map(|(_, s)| match s {
+            Step::Wait { ms, .. } => ms,
+            _ => unreachable!(),
+        })
+        .collect();
+    assert!(spreads.len() >= 2, "{spreads:?}");
+    assert!(
+        spreads
+            .iter()
+            .all(|ms| (0.0..tokenkeeper::refresh::NO_LOCK_SPREAD_MS).contains(ms)),
+        "{spreads:?}"
+    );
+    assert!(
+        spreads.iter().any(|&ms| ms != spreads[0]),
+        "each tab its own pause: {spreads:?}"
+    );
+}
+
+const RFC_9449_JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs","y":"9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA"}"#;
+
+fn dpop_world() -> (World, usize) {
+    let mut w = World::new(Server::new(60.0));
+    w.dpop_jwk = Some(RFC_9449_JWK.into());
+    let mut config = oauth_config(10.0);
+    config.dpop = true;
+    let tab = w.open_tab(config);
+    w.sign_in(tab);
+    (w, tab)
+}
+
+/// The claims of each proof the tab's refresh requests were to carry.
+fn proof_claims(w: &World, i: usize) -> Vec<String> {
+    use base64::Engine;
+    steps_where(w, i, |s| matches!(s, Step::Send(_)))
+        .into_iter()
+        .map(|(_, s)| match s {
+            Step::Send(r) => {
+                let input = r.dpop_signing_input.expect("a DPoP proof");
+                let payload = input.split('.').nth(1).unwrap();
+                let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(payload)
+                    .unwrap();
+                String::from_utf8(bytes).unwrap()
+            }
+            _ => unreachable!(),
+        })
+        .collect()
+}
+
+#[test]
+fn with_dpop_the_key_is_loaded_once_and_every_refresh_carries_a_proof() {
+    let (mut w, tab) = dpop_world();
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 1_000.0, 10.0);
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 2_000.0, 10.0);
+    assert_eq!(w.server.refreshes, 2);
+    assert_eq!(
+        steps_where(&w, tab, |s| matches!(s, Step::LoadKey)).len(),
+        1,
+        "the key is loaded once"
+    );
+    let proofs = proof_claims(&w, tab);
+    assert_eq!(proofs.len(), 2);
+    assert!(proofs.iter().all(|p| p.contains(r#""htm":"POST""#)));
+}
+
+#[test]
+fn use_dpop_nonce_is_answered_once_with_the_nonce_and_never_without_one() {
+    // The nonce comes: one more request carrying it, then the refresh succeeds.
+    let (mut w, tab) = dpop_world();
+    w.server.faults.push_back(Fault::UseDpopNonce(Some("n-1")));
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 1_000.0, 10.0);
+    assert_eq!(w.server.requests.len(), 2);
+    assert_eq!(w.server.refreshes, 1);
+    let proofs = proof_claims(&w, tab);
+    assert!(!proofs[0].contains("nonce") && proofs[1].contains(r#""nonce":"n-1""#));
+    // Asked twice: the second is final (no loop).
+    let (mut w, tab) = dpop_world();
+    w.server.faults.extend([
+        Fault::UseDpopNonce(Some("n-1")),
+        Fault::UseDpopNonce(Some("n-2")),
+    ]);
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 10_000.0, 10.0);
+    assert_eq!(w.server.requests.len(), 2);
+    assert_eq!(
+        w.tabs[tab].settlements[0].refresh,
+        Some(Err(KeeperError::RefreshRejected))
+    );
+    // Asked without a nonce to use: final at once.
+    let (mut w, tab) = dpop_world();
+    w.server.faults.push_back(Fault::UseDpopNonce(None));
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 10_000.0, 10.0);
+    assert_eq!(w.server.requests.len(), 1);
+    assert_eq!(
+        w.tabs[tab].settlements[0].refresh,
+        Some(Err(KeeperError::RefreshRejected))
+    );
+    // Any other failure is not answered at once either: it waits for the back-off.
+    let (mut w, tab) = dpop_world();
+    w.server.faults.push_back(Fault::Status(503));
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 200.0, 10.0);
+    assert_eq!(w.server.requests.len(), 1);
+}
+
+#[test]
+fn after_giving_up_the_hold_lasts_exactly_the_pause_and_refresh_lifts_it() {
+    let start = |w: &mut World| {
+        w.server.always = Some(Fault::Status(503));
+        let mut config = oauth_config(5.0);
+        config.retry.max_attempts = 1;
+        config.retry.max_delay_ms = 20_000.0;
+        let tab = w.open_tab(config);
+        w.sign_in(tab);
+        w.now = T0 + 25_000.0;
+        assert_eq!(w.access(tab), Access::Wait);
+        let gave_up = run_until_settled(w, tab, 1, 26_000.0);
+        assert_eq!(w.server.requests.len(), 1);
+        (tab, T0 + gave_up)
+    };
+    // getAccessToken(): not one millisecond before the pause ends, at once when it does.
+    let mut w = World::new(Server::new(20.0));
+    let (tab, gave_up) = start(&mut w);
+    w.now = gave_up + 20_000.0 - 1.0;
+    w.turn();
+    assert_eq!(w.access(tab), Access::Fail(KeeperError::RefreshFailed));
+    assert_eq!(w.server.requests.len(), 1, "{:?}", w.request_times());
+    w.now = gave_up + 20_000.0;
+    w.turn();
+    let _ = w.access(tab);
+    w.run_until(w.now + 100.0, 10.0);
+    assert_eq!(w.server.requests.len(), 2, "{:?}", w.request_times());
+    // refresh(): at once.
+    let mut w = World::new(Server::new(20.0));
+    let (tab, gave_up) = start(&mut w);
+    w.now = gave_up + 1.0;
+    w.refresh(tab).unwrap();
+    w.run_until(w.now + 100.0, 10.0);
+    assert_eq!(w.server.requests.len(), 2, "{:?}", w.request_times());
+}
+
+#[test]
+fn a_tab_closed_while_backing_off_holds_the_others_only_until_its_next_attempt_would_end() {
+    let mut w = World::new(Server::new(20.0));
+    w.server.always = Some(Fault::Status(503));
+    let config = oauth_config(5.0);
+    let (lock_timeout, request_timeout) = (config.lock_timeout_ms, config.request_timeout_ms);
+    let a = w.open_tab(config.clone());
+    let b = w.open_tab(config);
+    w.sign_in(a);
+    w.now = T0 + 25_000.0;
+    w.refresh(a).unwrap();
+    let failed_at = T0 + run_until_settled(&mut w, a, 1, 26_000.0);
+    let backoff = steps_where(&w, a, |s| {
+        matches!(
+            s,
+            Step::Wait {
+                wake_on_online: true,
+                ..
+            }
+        )
+    })[0]
+        .1
+        .clone();
+    let Step::Wait { ms, .. } = backoff else {
+        unreachable!()
+    };
+    w.close_tab(a);
+    let until = failed_at + ms + lock_timeout + request_timeout;
+    while w.now < until - 100.0 {
+        w.run_until(w.now + 100.0, 100.0);
+        assert_eq!(w.access(b), Access::Fail(KeeperError::RefreshFailed));
+    }
+    w.now = until - 1.0;
+    let _ = w.access(b);
+    w.run_until(w.now + 0.5, 0.5);
+    assert_eq!(w.server.requests.len(), 1, "held: {:?}", w.request_times());
+    w.now = until;
+    assert_eq!(w.access(b), Access::Wait);
+    w.run_until(w.now + 100.0, 10.0);
+    assert_eq!(w.server.requests.len(), 2, "{:?}", w.request_times());
+}
+
+#[test]
+fn lock_and_rotation_names_are_namespaced_and_carry_no_token() {
+    let mut w = World::new(Server::new(60.0));
+    let mut config = oauth_config(10.0);
+    config.namespace = "shop".into();
+    let tab = w.open_tab(config);
+    w.sign_in(tab);
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 1_000.0, 10.0);
+    let steps: Vec<Step> = w.tabs[tab].steps.iter().map(|(_, s)| s.clone()).collect();
+    let lock = steps.iter().find_map(|s| match s {
+        Step::Lock { name, .. } => Some(name.clone()),
+        _ => None,
+    });
+    assert_eq!(lock.as_deref(), Some("tokenkeeper:shop:refresh"));
+    let prefix = steps
+        .iter()
+        .find_map(|s| match s {
+            Step::QueryRotation { prefix } => Some(prefix.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        prefix,
+        format!(
+            "tokenkeeper:shop:rotated:{}:",
+            tokenkeeper::sha256::fingerprint("rt-1")
+        )
+    );
+    let announced = steps
+        .iter()
+        .find_map(|s| match s {
+            Step::Announce { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let written = announced.strip_prefix(&prefix).unwrap();
+    assert!(written.parse::<u64>().is_ok(), "{announced}");
+    assert!(!announced.contains("rt-1") && !prefix.contains("rt-1"));
+}
+
+#[test]
+fn a_token_is_fresh_until_exactly_the_refresh_margin_and_usable_until_exactly_the_minimum() {
+    // Issued at T0 for 100 s: fresh while more than 30 s are left, usable while more than 5.
+    let mut w = World::new(Server::new(100.0));
+    w.server.always = Some(Fault::Status(500));
+    let tab = w.open_tab(oauth_config(30.0));
+    w.sign_in(tab);
+    w.now = T0 + 70_000.0 - 1.0;
+    assert!(w.tabs[tab].keeper.fresh_token_version(w.now).is_some());
+    assert!(matches!(w.access(tab), Access::Fresh(_)));
+    w.now = T0 + 70_000.0;
+    assert_eq!(w.tabs[tab].keeper.fresh_token_version(w.now), None);
+    assert_eq!(w.access(tab), Access::Wait, "refreshes from 30 s left");
+    w.run_until(T0 + 70_100.0, 10.0);
+    w.now = T0 + 95_000.0 - 1.0;
+    assert!(w.tabs[tab].keeper.usable_token(w.now).is_some());
+    w.now = T0 + 95_000.0;
+    assert_eq!(w.tabs[tab].keeper.usable_token(w.now), None);
+}
+
+#[test]
+fn the_fast_path_answers_exactly_as_long_as_the_keeper_would() {
+    // getAccessToken's fast path hands out the token until fresh_until() without asking the
+    // keeper: that instant must be the keeper's own, whatever the skew.
+    for offset_ms in [0.0, 300_000.0, -30_000.0] {
+        let mut server = Server::new(100.0);
+        server.clock_offset_ms = offset_ms;
+        let mut w = World::new(server);
+        let tab = w.open_tab(oauth_config(30.0));
+        assert_eq!(w.tabs[tab].keeper.fresh_until(), None, "signed out");
+        w.sign_in(tab);
+        let k = &mut w.tabs[tab].keeper;
+        let version = k.token_version();
+        let until = k.fresh_until().unwrap();
+        assert_eq!(
+            k.fresh_token_version(until - 1.0),
+            Some(version),
+            "{offset_ms}"
+        );
+        assert_eq!(k.fresh_token_version(until), None, "{offset_ms}");
+        let exp = tokenkeeper::time_claims(k.access_token().unwrap())
+            .unwrap()
+            .exp
+            .unwrap();
+        assert_eq!(until, (exp - 30.0) * 1000.0 - k.skew_ms());
+        // A refresh gives a new version, fresh again.
+        w.now = until;
+        w.refresh(tab).unwrap();
+        w.run_until(until + 1_000.0, 10.0);
+        assert_eq!(w.server.refreshes, 1, "{offset_ms}");
+        let k = &mut w.tabs[tab].keeper;
+        assert_ne!(k.token_version(), version);
+        assert_eq!(k.fresh_token_version(w.now), Some(k.token_version()));
+    }
+    // Without exp: fresh for ever. With activity tracking or a session deadline: no fast path.
+    let mut w = World::new(Server::new(100.0));
+    let tab = w.open_tab(oauth_config(30.0));
+    let no_exp = TokenSet {
+        access_token: "opaque".into(),
+        ..TokenSet::default()
+    };
+    w.tabs[tab].keeper.set_tokens(no_exp, true, w.now).unwrap();
+    assert_eq!(w.tabs[tab].keeper.fresh_until(), Some(f64::INFINITY));
+    for (idle, max_session) in [(Some(60_000.0), None), (None, Some(3_600_000.0))] {
+        let mut config = oauth_config(30.0);
+        config.idle_timeout_ms = idle;
+        config.max_session_ms = max_session;
+        let tab = w.open_tab(config);
+        w.sign_in(tab);
+        assert_eq!(w.tabs[tab].keeper.fresh_until(), None);
+    }
+}
+
+#[test]
+fn a_retry_after_beyond_the_cap_holds_getaccesstoken_back_exactly_that_long() {
+    let mut w = World::new(Server::new(20.0));
+    w.server.faults.push_back(Fault::RetryAfter(503, 60_000.0));
+    let tab = w.open_tab(oauth_config(5.0));
+    w.sign_in(tab);
+    w.now = T0 + 25_000.0;
+    assert_eq!(w.access(tab), Access::Wait);
+    let answered = T0 + run_until_settled(&mut w, tab, 1, 26_000.0);
+    assert_eq!(
+        errors(&w, tab),
+        vec![(KeeperError::RefreshFailed, Some(60.0))]
+    );
+    w.now = answered + 60_000.0 - 1.0;
+    w.turn();
+    assert_eq!(w.access(tab), Access::Fail(KeeperError::RefreshFailed));
+    w.run_until(w.now + 0.5, 0.5);
+    assert_eq!(w.server.requests.len(), 1, "{:?}", w.request_times());
+    w.now = answered + 60_000.0;
+    assert_eq!(w.access(tab), Access::Wait);
+    w.run_until(w.now + 100.0, 10.0);
+    assert_eq!(w.server.requests.len(), 2, "{:?}", w.request_times());
+}

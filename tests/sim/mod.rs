@@ -45,6 +45,10 @@ pub enum Fault {
     NoCors,
     /// Answers with a `Date` header this far off.
     Date(f64),
+    /// The device is offline: the request fails at once, `navigator.onLine` false.
+    Offline,
+    /// `400 use_dpop_nonce`, with this `DPoP-Nonce` header if any.
+    UseDpopNonce(Option<&'static str>),
 }
 
 /// A token server on the issuer's clock.
@@ -58,6 +62,9 @@ pub struct Server {
     pub reuse_detection: bool,
     pub allows_cors: bool,
     pub latency_ms: f64,
+    /// Whether a refresh issues a new refresh token (else the answer carries none and the
+    /// one presented stays valid).
+    pub rotates: bool,
     current_rt: String,
     spent: Vec<String>,
     issued: u32,
@@ -78,6 +85,7 @@ impl Server {
             reuse_detection: true,
             allows_cors: true,
             latency_ms: 30.0,
+            rotates: true,
             current_rt: String::new(),
             spent: Vec::new(),
             issued: 0,
@@ -149,6 +157,12 @@ impl Server {
                 ))
             }
             Some(Fault::Drop) => return Report::NetworkError { online: true },
+            Some(Fault::Offline) => return Report::NetworkError { online: false },
+            Some(Fault::UseDpopNonce(nonce)) => {
+                let mut a = self.answer(400, r#"{"error":"use_dpop_nonce"}"#.into(), client_now);
+                a.dpop_nonce = nonce.map(str::to_owned);
+                return Report::Answer(a);
+            }
             Some(Fault::Hang) => return Report::TimedOut,
             _ => {}
         }
@@ -163,8 +177,17 @@ impl Server {
                 client_now,
             ));
         }
-        self.spent.push(rt.to_owned());
         self.refreshes += 1;
+        if !self.rotates {
+            let t = self.issue(client_now);
+            self.current_rt = rt.to_owned();
+            let body = format!(
+                r#"{{"access_token":"{}","token_type":"Bearer","expires_in":{}}}"#,
+                t.access_token, self.lifetime_s
+            );
+            return Report::Answer(self.answer(200, body, client_now));
+        }
+        self.spent.push(rt.to_owned());
         let t = self.issue(client_now);
         let expires_in = if self.with_expires_in {
             format!(r#","expires_in":{}"#, self.lifetime_s)
@@ -226,6 +249,8 @@ pub struct Tab {
     pub gets_storage_events: bool,
     /// Whether BroadcastChannel messages reach this tab (to test other paths on their own).
     pub gets_tab_messages: bool,
+    /// Closed: its timers, steps and listeners are gone.
+    pub closed: bool,
 }
 
 impl std::ops::Deref for View {
@@ -250,6 +275,8 @@ pub struct World {
     deliveries: Vec<(f64, usize, String, Option<String>)>,
     /// A script outside the keepers holds the refresh lock (a hostile page).
     pub lock_squatted: bool,
+    /// The public JWK of the namespace's DPoP key, as IndexedDB would give it (`None`: no key).
+    pub dpop_jwk: Option<String>,
 }
 
 pub fn oauth_config(refresh_before_s: f64) -> KeeperConfig {
@@ -278,6 +305,7 @@ impl World {
             announcements: Vec::new(),
             deliveries: Vec::new(),
             lock_squatted: false,
+            dpop_jwk: None,
         }
     }
 
@@ -309,6 +337,7 @@ impl World {
             steps: Vec::new(),
             gets_storage_events: true,
             gets_tab_messages: true,
+            closed: false,
         });
         let i = self.tabs.len() - 1;
         self.flush(i);
@@ -339,6 +368,19 @@ impl World {
         r
     }
 
+    /// Closes tab `i` (the page goes away): its run stops where it is and its lock is freed.
+    pub fn close_tab(&mut self, i: usize) {
+        let tab = &mut self.tabs[i];
+        tab.closed = true;
+        tab.run = None;
+        tab.gets_storage_events = false;
+        tab.gets_tab_messages = false;
+        if self.lock_holder == Some(i) {
+            self.lock_holder = None;
+        }
+        self.lock_queue.retain(|&q| q != i);
+    }
+
     /// Advances the clock to `until` in steps of `step_ms`, firing timers and carrying out
     /// steps as they fall due.
     pub fn run_until(&mut self, until: f64, step_ms: f64) {
@@ -354,6 +396,9 @@ impl World {
             let mut progressed = false;
             progressed |= self.deliver_storage();
             for i in 0..self.tabs.len() {
+                if self.tabs[i].closed {
+                    continue;
+                }
                 if self.tabs[i]
                     .keeper
                     .next_wakeup()
@@ -500,7 +545,10 @@ impl World {
                 Report::Ok
             }
             Step::Wait { .. } => Report::Waited,
-            Step::LoadKey => Report::NoKey,
+            Step::LoadKey => match &self.dpop_jwk {
+                Some(jwk) => Report::Key(jwk.clone()),
+                None => Report::NoKey,
+            },
             Step::Send(request) => {
                 let rt = request
                     .body
@@ -510,11 +558,27 @@ impl World {
                     .replace("%2D", "-");
                 self.server.refresh(&rt, self.now)
             }
-            Step::Call { .. } => Report::CallbackFailed {
-                error: None,
-                code: None,
-                status: None,
-            },
+            // The app's refresh callback calls the same server with the tokens it is given,
+            // returning its JSON answer or throwing with the status.
+            Step::Call { tokens, .. } => {
+                let rt = tokens.refresh_token.clone().unwrap_or_default();
+                match self.server.refresh(&rt, self.now) {
+                    Report::Answer(a) if a.status == 200 => Report::CallbackTokens(a.body),
+                    Report::Answer(a) => Report::CallbackFailed {
+                        error: a
+                            .body
+                            .contains("invalid_grant")
+                            .then(|| "invalid_grant".into()),
+                        code: None,
+                        status: Some(a.status.into()),
+                    },
+                    _ => Report::CallbackFailed {
+                        error: None,
+                        code: None,
+                        status: None,
+                    },
+                }
+            }
             Step::Probe { .. } => Report::Probed {
                 cors_ok: self.server.allows_cors,
                 reachable: true,
