@@ -1,41 +1,22 @@
 // The refresh engine in real Chromium against the test kit's issuer (tokenkeeper/testing, from
 // the packed package: rotation with reuse detection): scheduling, tabs sharing one refresh,
 // single flight, failure drills, skewed clocks, missed timers, and keeper.fetch.
-import { test, before, after, describe } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { launchChromium } from "../support/browser.mjs";
 import {
   events,
+  issuerBrowserSuite,
   issuerSignIn,
   oauthOptions,
   openKeeperPage,
   presented,
   signIn,
-  startIssuer,
   until,
 } from "../support/issuer-page.mjs";
 
-let browser;
-before(async () => {
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-});
+const withIssuer = issuerBrowserSuite();
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs `scenario` with a fresh issuer (serving the test pages) and browser context. */
-async function withIssuer(options, scenario) {
-  const issuer = await startIssuer(options);
-  const context = await browser.newContext();
-  try {
-    await scenario(issuer, context);
-  } finally {
-    await context.close();
-    await issuer.close();
-  }
-}
 
 const openTab = (context, issuer, options, query = "") => openKeeperPage(context, issuer.origin, options, { query });
 
