@@ -1,6 +1,6 @@
 // tokenkeeper/react and tokenkeeper/vue as users meet them: the apps in examples/, built with
 // Vite from the packed package and served on the test issuer's own origin, signing in with
-// PKCE and kept fresh in real Chromium (React under StrictMode, in its development build);
+// PKCE and kept fresh in real Chromium (React 19 and 18 under StrictMode, in the development build);
 // React's server rendering in Node; and the bindings' types under tsc --strict.
 import { test, before, after, describe } from "node:test";
 import assert from "node:assert/strict";
@@ -33,12 +33,43 @@ before(async () => {
   await cp(`${ROOT}examples`, EXAMPLES, { recursive: true });
   // React's StrictMode double mount happens only in its development build.
   await buildExample("react", "development");
+  await buildReact18Example();
   await buildExample("vue", "production");
   browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
 });
+
+/**
+ * The React example once more, built against React 18 (the oldest the peer range allows):
+ * React 18 and 19 cannot share one node_modules (react-dom pins its react), so 18 goes into a
+ * scratch folder of its own and the build aliases every react and react-dom import to it.
+ */
+async function buildReact18Example() {
+  const react18 = `${SCRATCH}react18/`;
+  await run("npm", [
+    "install",
+    "--prefix",
+    react18,
+    "--no-save",
+    "--no-audit",
+    "--no-fund",
+    "--prefer-offline",
+    "react@18.3.1",
+    "react-dom@18.3.1",
+  ]);
+  await cp(`${EXAMPLES}react`, `${EXAMPLES}react18`, { recursive: true });
+  const modules = JSON.stringify(`${react18}node_modules/`);
+  await writeFile(
+    `${EXAMPLES}react18/vite.config.mjs`,
+    `export default { resolve: { alias: [
+      { find: /^react-dom(\\/.*)?$/, replacement: ${modules} + "react-dom$1" },
+      { find: /^react(\\/.*)?$/, replacement: ${modules} + "react$1" },
+    ] } };\n`,
+  );
+  await buildExample("react18", "development");
+}
 
 async function buildExample(/** @type {string} */ name, /** @type {string} */ nodeEnv) {
   const env = { ...process.env, NODE_ENV: nodeEnv };
@@ -80,7 +111,7 @@ function probePage() {
   };
   window.__REACT_DEVTOOLS_GLOBAL_HOOK__ = {
     supportsFiber: true,
-    inject: () => 1,
+    inject: (renderer) => ((probe.reactVersion = renderer.version), 1),
     checkDCE() {},
     onCommitFiberRoot() {},
     onCommitFiberUnmount() {},
@@ -131,7 +162,7 @@ const refreshRequests = (issuer) =>
  * claims, keep exactly one keeper alive, refresh each token once (also after a reload that
  * restores the tokens from sessionStorage), call the API, and stop for good when unmounted.
  */
-async function signInRefreshAndUnmount(name, { strictMode }) {
+async function signInRefreshAndUnmount(name, { strictMode, reactMajor }) {
   const issuer = await startTestIssuer({ accessTokenTtl: TTL_SECONDS, static: { "/": `${EXAMPLES}${name}/dist` } });
   const { context, page, problems } = await openApp(issuer);
   try {
@@ -143,6 +174,8 @@ async function signInRefreshAndUnmount(name, { strictMode }) {
     };
     assert.deepEqual(await counts(), oneKeeper, "one keeper made, and it is live");
     if (strictMode) assert.ok((await probe(page)).strictModeRuns > 0, "StrictMode ran effects twice");
+    if (reactMajor)
+      assert.equal((await probe(page)).reactVersion?.split(".")[0], String(reactMajor), "React's version");
 
     await page.click("#sign-in"); // to /authorize, which approves and comes back with ?code
     await statusIs(page, "fresh");
@@ -206,7 +239,10 @@ async function signInRefreshAndUnmount(name, { strictMode }) {
 
 describe("the example apps in Chromium", { concurrency: 2 }, () => {
   test("React (StrictMode, development build): sign-in, one keeper, one refresh per token, nothing after unmount", () =>
-    signInRefreshAndUnmount("react", { strictMode: true }));
+    signInRefreshAndUnmount("react", { strictMode: true, reactMajor: 19 }));
+
+  test("React 18 (StrictMode, development build): the same", () =>
+    signInRefreshAndUnmount("react18", { strictMode: true, reactMajor: 18 }));
 
   test("Vue: sign-in, one keeper, one refresh per token, nothing after app.unmount()", () =>
     signInRefreshAndUnmount("vue", { strictMode: false }));
