@@ -361,6 +361,75 @@ test("answers are bounded: a 2 MiB answer and CR/LF in a token are refused with 
   });
 });
 
+/**
+ * A token endpoint on its own loopback origin (CORS open to `origin`) whose answers are valid
+ * token responses padded past 1 MiB: at `/token` with a Content-Length, at `/streamed/token`
+ * in chunks without one.
+ */
+async function startPaddedTokenEndpoint(origin) {
+  const { createServer } = await import("node:http");
+  const stats = { requests: 0 };
+  const body = JSON.stringify({
+    access_token: "padded-access-token",
+    refresh_token: "padded-refresh-token",
+    token_type: "Bearer",
+    expires_in: 600,
+    padding: "x".repeat(2 << 20),
+  });
+  const server = createServer((req, res) => {
+    const cors = { "access-control-allow-origin": origin, "access-control-allow-headers": "content-type" };
+    if (req.method === "OPTIONS") return res.writeHead(204, cors).end();
+    stats.requests += 1;
+    req.resume();
+    const headers = { ...cors, "content-type": "application/json", "cache-control": "no-store" };
+    if (!req.url.startsWith("/streamed/"))
+      return res.writeHead(200, { ...headers, "content-length": String(Buffer.byteLength(body)) }).end(body);
+    res.writeHead(200, headers);
+    for (let at = 0; at < body.length; at += 64 << 10) res.write(body.slice(at, at + (64 << 10)));
+    res.end();
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  const close = () =>
+    new Promise((r) => {
+      server.close(r);
+      server.closeAllConnections();
+    });
+  return { url, stats, close };
+}
+
+test("a valid token response over 1 MiB, declared or streamed, is refused with ERR_REFRESH_REJECTED, tokens kept", async () => {
+  await withIssuer({}, async (issuer, context) => {
+    const padded = await startPaddedTokenEndpoint(issuer.origin);
+    try {
+      const outcomes = {};
+      for (const [kind, path] of [
+        ["declared", "/token"],
+        ["streamed", "/streamed/token"],
+      ]) {
+        const page = await openKeeperPage(context, issuer.origin, {
+          oauth: { tokenEndpoint: `${padded.url}${path}`, clientId: "spa" },
+        });
+        outcomes[kind] = await page.evaluate(async () => {
+          window.keeper.setTokens({ accessToken: "held-access-token", refreshToken: "held-refresh", expiresIn: 600 });
+          const code = await window.keeper.refresh().then(
+            () => "refreshed",
+            (e) => e.code,
+          );
+          return [code, window.keeper.accessToken];
+        });
+      }
+      assert.deepEqual(outcomes, {
+        declared: ["ERR_REFRESH_REJECTED", "held-access-token"],
+        streamed: ["ERR_REFRESH_REJECTED", "held-access-token"],
+      });
+      assert.equal(padded.stats.requests, 2, "each refused answer was one request, not retried");
+    } finally {
+      await padded.close();
+    }
+  });
+});
+
 test("one Date header a day off neither hands out an expired token nor starts a refresh loop", async () => {
   for (const offsetMs of [-86_400_000, 86_400_000]) {
     await withIssuer({ accessTokenTtl: 4 }, async (issuer, context) => {
