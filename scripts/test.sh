@@ -58,7 +58,8 @@ step "memory: no wasm growth over 1,000,000 decodes and 10,000 keepers"
 node bench/memory.mjs
 
 step "JavaScript tests of the packed package (Node and Chromium)"
-node --test --test-concurrency=1 tests/js/
+# A test that hangs (a timeout that no longer fires) fails after 5 minutes instead of stalling CI.
+node --test --test-concurrency=1 --test-timeout=300000 tests/js/
 
 step "token-leak scan over the whole JavaScript run (errors, events, console lines, URLs)"
 node tests/support/leak-scan.mjs --check

@@ -287,6 +287,15 @@ impl RefreshRun {
         )
     }
 
+    /// Whether the run has told its callers its outcome and is only finishing (announcing the
+    /// rotation, releasing the lock): a caller arriving now needs a run of its own.
+    pub fn settled(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Announcing | Phase::Releasing(After::Finish)
+        )
+    }
+
     /// Why the last attempt failed, if one did.
     pub fn last_error(&self) -> Option<KeeperError> {
         self.last_error

@@ -1338,3 +1338,56 @@ fn a_retry_after_beyond_the_cap_holds_getaccesstoken_back_exactly_that_long() {
     w.run_until(w.now + 100.0, 10.0);
     assert_eq!(w.server.requests.len(), 2, "{:?}", w.request_times());
 }
+
+#[test]
+fn refresh_called_while_the_last_run_releases_its_lock_gets_a_run_of_its_own() {
+    use tokenkeeper::refresh::{HttpAnswer, Report};
+    let mut server = Server::new(60.0);
+    let mut k = Keeper::new(
+        oauth_config(10.0),
+        Ok(Box::new(MemoryStore::new())),
+        Ok(Box::new(MemoryStore::new())),
+        T0,
+    );
+    k.set_tokens(server.issue(T0), true, T0).unwrap();
+    let started = |k: &mut Keeper| {
+        k.take_outputs().into_iter().find_map(|o| match o {
+            Output::StartRefresh(id) => Some(id),
+            _ => None,
+        })
+    };
+    let settled = |outputs: &[Output]| outputs.iter().any(|o| matches!(o, Output::Settle(_)));
+    k.request_refresh(T0).unwrap();
+    let id = started(&mut k).unwrap();
+    k.advance_refresh(id, Report::Start, T0);
+    k.advance_refresh(id, Report::Locked, T0);
+    let send = k.advance_refresh(id, Report::Rotation(f64::NEG_INFINITY), T0);
+    let Step::Send(request) = send else {
+        panic!("{send:?}")
+    };
+    let rt = request
+        .body
+        .split('&')
+        .find_map(|p| p.strip_prefix("refresh_token="))
+        .unwrap()
+        .replace("%2D", "-");
+    let Report::Answer(answer) = server.refresh(&rt, T0 + 30.0) else {
+        unreachable!()
+    };
+    let announce = k.advance_refresh(id, Report::Answer(HttpAnswer { ..answer }), T0 + 30.0);
+    assert!(matches!(announce, Step::Announce { .. }), "{announce:?}");
+    assert!(
+        settled(&k.take_outputs()),
+        "the first refresh() has its answer"
+    );
+    // The app calls refresh() again at once, while the run announces and releases the lock.
+    k.request_refresh(T0 + 31.0).unwrap();
+    assert_eq!(k.advance_refresh(id, Report::Ok, T0 + 31.0), Step::Release);
+    assert_eq!(k.advance_refresh(id, Report::Ok, T0 + 32.0), Step::Done);
+    let second = started(&mut k).expect("a run for the second refresh()");
+    assert_ne!(second, id);
+    assert!(matches!(
+        k.advance_refresh(second, Report::Start, T0 + 32.0),
+        Step::Lock { .. }
+    ));
+}

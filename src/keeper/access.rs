@@ -111,6 +111,10 @@ impl Keeper {
             self.refreshing.held = None;
         }
         match &self.refreshing.run {
+            Some(run) if run.settled() => {
+                self.refreshing.again = true;
+                Ok(())
+            }
             Some(run) if run.between_attempts() => {
                 if forced {
                     let id = run.id();

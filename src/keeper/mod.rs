@@ -80,6 +80,8 @@ struct Refreshing {
     /// No scheduled refresh before `.1`, for the reason `.0`; `.2` is what callers are told.
     held: Option<(Hold, f64, KeeperError)>,
     last_ended_ms: f64,
+    /// A caller came after the run under way had settled: start another when it ends.
+    again: bool,
 }
 
 /// The state machine.
@@ -127,6 +129,7 @@ impl Keeper {
                 jitter: 0.0,
                 held: None,
                 last_ended_ms: f64::NEG_INFINITY,
+                again: false,
             },
             fetch_guard: FetchGuard::default(),
             dpop: DpopState::default(),
@@ -452,6 +455,7 @@ impl Keeper {
         };
         let id = self.refreshing.next_run_id;
         self.refreshing.next_run_id = id.wrapping_add(1).max(1);
+        self.refreshing.again = false;
         self.refreshing.run = Some(RefreshRun::new(id, ticket, now));
         self.out.event(Event::Refreshing);
         self.out.push(Output::StartRefresh(id));
@@ -496,6 +500,9 @@ impl Keeper {
         if step == Step::Done {
             self.refreshing.last_ended_ms = now;
             self.tick(now);
+            if std::mem::take(&mut self.refreshing.again) && self.refreshing.run.is_none() {
+                self.start_refresh(now);
+            }
         } else {
             self.refreshing.run = Some(run);
         }

@@ -122,6 +122,30 @@ test("50 concurrent getAccessToken() calls on an expired token make one refresh 
   });
 });
 
+test("refresh() called as the previous refresh() resolves makes a refresh of its own, in every storage mode", async () => {
+  await withIssuer({}, async (issuer, context) => {
+    for (const storage of ["session", "local", "memory"]) {
+      const tab = await openTab(context, issuer, { ...oauthOptions(issuer), storage });
+      const before = issuer.stats.refreshes;
+      const outcome = await tab.evaluate(async (tokens) => {
+        window.keeper.setTokens(tokens);
+        const first = await window.keeper.refresh().then((r) => [
+          r.accessToken,
+          // Called in the first one's resolution: that run may still be announcing the
+          // rotation and releasing its lock.
+          window.keeper.refresh().then((r) => r.accessToken),
+        ]);
+        const timeout = new Promise((r) => setTimeout(() => r("still pending after 5 s"), 5_000));
+        const second = await Promise.race([first[1], timeout]);
+        return { second: second.startsWith("still") ? second : "new token", differs: second !== first[0] };
+      }, issuerSignIn(issuer));
+      assert.deepEqual(outcome, { second: "new token", differs: true }, storage);
+      assert.equal(issuer.stats.refreshes - before, 2, storage);
+      await tab.close();
+    }
+  });
+});
+
 describe("failure drills", () => {
   test("500 twice, then success: recovered, the refresh token kept until then", async () => {
     await withIssuer({ accessTokenTtl: 60 }, async (issuer, context) => {
