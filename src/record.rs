@@ -123,6 +123,8 @@ const STRING_KEYS: [&str; 6] = [
     "cleared",
     "tokenType",
 ];
+/// The slots of [`STRING_KEYS`] that hold tokens.
+const TOKEN_SLOTS: std::ops::RangeInclusive<usize> = 1..=3;
 const NUMBER_KEYS: [&str; 8] = [
     "v",
     "expiresAt",
@@ -154,7 +156,7 @@ impl MemberVisitor for Fields {
                 // Tokens are read back under the rules they were accepted under (VSCHAR, at
                 // most 1 MiB): the storage is the whole origin's, and a token handed out goes
                 // into an HTTP header.
-                if (1..=3).contains(&slot) && !is_token_text(&text) {
+                if TOKEN_SLOTS.contains(&slot) && !is_token_text(&text) {
                     self.mistyped = true;
                 }
                 self.strings[slot] = Some(text);

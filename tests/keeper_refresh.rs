@@ -5,7 +5,7 @@
 
 mod sim;
 
-use sim::{jwt, oauth_config, Fault, Server, World, T0};
+use sim::{jwt, oauth_config, presented_refresh_token, started_run, Fault, Server, World, T0};
 use tokenkeeper::keeper::{Access, ChangeOrigin, Event, Keeper, KeeperConfig, Output};
 use tokenkeeper::record::ClearReason;
 use tokenkeeper::refresh::Step;
@@ -941,14 +941,7 @@ fn a_report_that_does_not_fit_the_step_ends_the_run_releasing_the_lock_and_settl
         let mut server = Server::new(60.0);
         k.set_tokens(server.issue(T0), true, T0).unwrap();
         k.request_refresh(T0).unwrap();
-        let id = k
-            .take_outputs()
-            .into_iter()
-            .find_map(|o| match o {
-                Output::StartRefresh(id) => Some(id),
-                _ => None,
-            })
-            .unwrap();
+        let id = started_run(&mut k).unwrap();
         assert!(matches!(
             k.advance_refresh(id, tokenkeeper::refresh::Report::Start, T0),
             Step::Lock { .. }
@@ -1341,7 +1334,7 @@ fn a_retry_after_beyond_the_cap_holds_getaccesstoken_back_exactly_that_long() {
 
 #[test]
 fn refresh_called_while_the_last_run_releases_its_lock_gets_a_run_of_its_own() {
-    use tokenkeeper::refresh::{HttpAnswer, Report};
+    use tokenkeeper::refresh::Report;
     let mut server = Server::new(60.0);
     let mut k = Keeper::new(
         oauth_config(10.0),
@@ -1350,31 +1343,17 @@ fn refresh_called_while_the_last_run_releases_its_lock_gets_a_run_of_its_own() {
         T0,
     );
     k.set_tokens(server.issue(T0), true, T0).unwrap();
-    let started = |k: &mut Keeper| {
-        k.take_outputs().into_iter().find_map(|o| match o {
-            Output::StartRefresh(id) => Some(id),
-            _ => None,
-        })
-    };
     let settled = |outputs: &[Output]| outputs.iter().any(|o| matches!(o, Output::Settle(_)));
     k.request_refresh(T0).unwrap();
-    let id = started(&mut k).unwrap();
+    let id = started_run(&mut k).unwrap();
     k.advance_refresh(id, Report::Start, T0);
     k.advance_refresh(id, Report::Locked, T0);
     let send = k.advance_refresh(id, Report::Rotation(f64::NEG_INFINITY), T0);
     let Step::Send(request) = send else {
         panic!("{send:?}")
     };
-    let rt = request
-        .body
-        .split('&')
-        .find_map(|p| p.strip_prefix("refresh_token="))
-        .unwrap()
-        .replace("%2D", "-");
-    let Report::Answer(answer) = server.refresh(&rt, T0 + 30.0) else {
-        unreachable!()
-    };
-    let announce = k.advance_refresh(id, Report::Answer(HttpAnswer { ..answer }), T0 + 30.0);
+    let answer = server.refresh(&presented_refresh_token(&request), T0 + 30.0);
+    let announce = k.advance_refresh(id, answer, T0 + 30.0);
     assert!(matches!(announce, Step::Announce { .. }), "{announce:?}");
     assert!(
         settled(&k.take_outputs()),
@@ -1384,7 +1363,7 @@ fn refresh_called_while_the_last_run_releases_its_lock_gets_a_run_of_its_own() {
     k.request_refresh(T0 + 31.0).unwrap();
     assert_eq!(k.advance_refresh(id, Report::Ok, T0 + 31.0), Step::Release);
     assert_eq!(k.advance_refresh(id, Report::Ok, T0 + 32.0), Step::Done);
-    let second = started(&mut k).expect("a run for the second refresh()");
+    let second = started_run(&mut k).expect("a run for the second refresh()");
     assert_ne!(second, id);
     assert!(matches!(
         k.advance_refresh(second, Report::Start, T0 + 32.0),

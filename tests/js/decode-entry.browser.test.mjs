@@ -8,7 +8,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { cp, mkdir, readFile, readdir, rm } from "node:fs/promises";
+import { cp, mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import * as jose from "jose";
@@ -171,14 +171,17 @@ test("in Chromium, tokenkeeper/decode gives tokenkeeper's values and TokenErrors
   await context.close();
 });
 
-/** Copies an app fixture (index.html) and a consumer source (by default the decode one) into
- *  the scratch project. */
-async function consumerApp(fixture, name, sourcePath, source = `${FIXTURES}/consumer.js`) {
+/** Copies an app fixture (index.html) into the scratch project, with the one-file app of
+ *  tests/fixtures/consumer.js importing `entry` (by default the decode-only one). */
+async function consumerApp(fixture, name, sourcePath, entry = "tokenkeeper/decode") {
   const app = `${SCRATCH}${name}/`;
   await rm(app, { recursive: true, force: true });
   await cp(`${ROOT}tests/fixtures/${fixture}`, app, { recursive: true });
   await mkdir(dirname(`${app}${sourcePath}`), { recursive: true });
-  await cp(source, `${app}${sourcePath}`);
+  const source = await readFile(`${ROOT}tests/fixtures/consumer.js`, "utf8");
+  const from = 'from "tokenkeeper";';
+  assert.ok(source.includes(from), "the consumer imports the main entry");
+  await writeFile(`${app}${sourcePath}`, source.replace(from, `from ${JSON.stringify(entry)};`));
   return app;
 }
 
@@ -246,12 +249,7 @@ test("a Vite build (empty config) of an app importing tokenkeeper/decode holds a
   const wasmFile = await expectDecodeOnlyOutput(`${app}dist/`);
   await expectConsumerDecodes(`${app}dist`, "vite-decode-user", wasmFile);
   // The control: the same checks find the keeper in a Vite build of the main entry's app.
-  const mainApp = await consumerApp(
-    "vite-app",
-    "decode-vite-control-app",
-    "main.js",
-    `${ROOT}tests/fixtures/consumer.js`,
-  );
+  const mainApp = await consumerApp("vite-app", "decode-vite-control-app", "main.js", "tokenkeeper");
   await promisify(execFile)(`${ROOT}node_modules/.bin/vite`, ["build", "--logLevel", "error"], { cwd: mainApp });
   const control = await bundleContents(`${mainApp}dist/`);
   assert.ok(control.keeperJs.length >= 1, "the pattern finds the keeper's JavaScript in a minified bundle");

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use tokenkeeper::keeper::{Access, Event, Keeper, KeeperConfig, Output, RefreshVia};
 use tokenkeeper::oauth::OAuthClient;
-use tokenkeeper::refresh::{HttpAnswer, Report, Settlement, Step};
+use tokenkeeper::refresh::{HttpAnswer, Report, Settlement, Step, TokenRequest};
 use tokenkeeper::store::{MemoryStore, Store, StoreError};
 use tokenkeeper::tokens::TokenSet;
 use tokenkeeper::KeeperError;
@@ -29,6 +29,24 @@ pub fn jwt(claims: &str) -> String {
         URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
         URL_SAFE_NO_PAD.encode(claims)
     )
+}
+
+/// The refresh token a token request presents (the sim's tokens need no other unescaping).
+pub fn presented_refresh_token(request: &TokenRequest) -> String {
+    request
+        .body
+        .split('&')
+        .find_map(|p| p.strip_prefix("refresh_token="))
+        .unwrap_or_default()
+        .replace("%2D", "-")
+}
+
+/// The run a keeper's outputs start, if they start one.
+pub fn started_run(k: &mut Keeper) -> Option<u32> {
+    k.take_outputs().into_iter().find_map(|o| match o {
+        Output::StartRefresh(id) => Some(id),
+        _ => None,
+    })
 }
 
 /// What the token server does with the next refresh request.
@@ -549,15 +567,9 @@ impl World {
                 Some(jwk) => Report::Key(jwk.clone()),
                 None => Report::NoKey,
             },
-            Step::Send(request) => {
-                let rt = request
-                    .body
-                    .split('&')
-                    .find_map(|p| p.strip_prefix("refresh_token="))
-                    .unwrap_or_default()
-                    .replace("%2D", "-");
-                self.server.refresh(&rt, self.now)
-            }
+            Step::Send(request) => self
+                .server
+                .refresh(&presented_refresh_token(request), self.now),
             // The app's refresh callback calls the same server with the tokens it is given,
             // returning its JSON answer or throwing with the status.
             Step::Call { tokens, .. } => {
