@@ -121,10 +121,55 @@ pub fn allow_entry(text: &str) -> Result<String, UrlError> {
 /// entries. Every entry ends in `/` after its host and port, so a longer host, another port,
 /// userinfo, or text in the query can never pass for it. Entries not in that form (an empty
 /// string, say) match nothing.
+///
+/// After a path-prefix entry (`https://api.example.com/v2/`), the rest of the path must not
+/// hold an encoded separator or dot (`%2f`, `%5c`, `%2e`, `%25`, any case) nor a dot segment
+/// with parameters (`..;`): the URL parser leaves those alone, but servers that decode before
+/// routing (or read `..;` as `..`, as Tomcat does) would serve a path outside the prefix.
 pub fn is_allowed(href: &str, entries: &[String]) -> bool {
-    entries
+    entries.iter().any(|entry| {
+        let Some(rest) = href.as_bytes().strip_prefix(entry.as_bytes()) else {
+            return false;
+        };
+        is_entry_form(entry) && (is_origin_wide(entry) || !escapes_a_prefix(rest))
+    })
+}
+
+/// Whether `href` lies inside an entry that is a whole origin (not only a path prefix): where
+/// a same-origin redirect, which keeps `Authorization`, cannot leave the list.
+pub fn is_inside_an_origin_entry(href: &str, entries: &[String]) -> bool {
+    entries.iter().any(|entry| {
+        is_entry_form(entry)
+            && is_origin_wide(entry)
+            && href.as_bytes().starts_with(entry.as_bytes())
+    })
+}
+
+/// Whether an entry is a whole origin (`https://host[:port]/`), which no path can escape.
+fn is_origin_wide(entry: &str) -> bool {
+    origin_of(entry).is_some_and(|origin| origin.len() + 1 == entry.len())
+}
+
+/// Whether the path after a prefix (`rest`, up to its query or fragment) holds something a
+/// decoding server could route outside the prefix.
+fn escapes_a_prefix(rest: &[u8]) -> bool {
+    let path_len = rest
         .iter()
-        .any(|entry| is_entry_form(entry) && href.as_bytes().starts_with(entry.as_bytes()))
+        .position(|&b| b == b'?' || b == b'#')
+        .unwrap_or(rest.len());
+    let path = rest.get(..path_len).unwrap_or(rest);
+    let encoded = path.windows(3).any(|w| match w {
+        [b'%', hex @ ..] => [b"2f", b"5c", b"2e", b"25"]
+            .iter()
+            .any(|e| hex.eq_ignore_ascii_case(*e)),
+        _ => false,
+    });
+    let dot_with_parameters = path.split(|&b| b == b'/').any(|segment| {
+        let mut parts = segment.split(|&b| b == b';');
+        let name = parts.next().unwrap_or_default();
+        parts.next().is_some() && (name == b"." || name == b"..")
+    });
+    encoded || dot_with_parameters
 }
 
 /// Whether `entry` is `http(s)://host[:port]/...` ending in `/`, as [`allow_entry`] makes them.
@@ -1096,6 +1141,44 @@ mod tests {
         assert!(!is_allowed("https://x/v1/x", &list));
         // An encoded slash is not a separator: the parser leaves the segment alone.
         assert!(!is_allowed("https://x/v2%2f..%2fv1/", &list));
+    }
+
+    #[test]
+    fn encoded_separators_and_dots_after_a_path_prefix_are_outside_it() {
+        // The URL parser leaves these segments alone; a server that decodes before routing
+        // would serve /admin.
+        let list = entries(&["https://x/v2/"]);
+        for href in [
+            "https://x/v2/..%2Fadmin",
+            "https://x/v2/..%2fadmin",
+            "https://x/v2/%2e%2e%2fadmin",
+            "https://x/v2/%2E%2E%2Fadmin",
+            "https://x/v2/..%5cadmin",
+            "https://x/v2/..%5Cadmin",
+            "https://x/v2/%252e%252e%252fadmin",
+            "https://x/v2/..%252fadmin",
+            "https://x/v2/a/..;/..;/admin",
+            "https://x/v2/..;/admin",
+            "https://x/v2/..;x=1/admin",
+            "https://x/v2/.;/a",
+        ] {
+            assert!(!is_allowed(href, &list), "{href}");
+        }
+        // What stays inside: plain names, parameters on ordinary segments, and escapes in
+        // the query (not a path).
+        for href in [
+            "https://x/v2/users/1",
+            "https://x/v2/a;b=1/c",
+            "https://x/v2/...;/c",
+            "https://x/v2/a%20b",
+            "https://x/v2/search?q=..%2fadmin",
+            "https://x/v2/a#%2e%2e",
+        ] {
+            assert!(is_allowed(href, &list), "{href}");
+        }
+        // A whole origin cannot be escaped by its path: nothing changes for it.
+        let origin = entries(&["https://x"]);
+        assert!(is_allowed("https://x/v2/..%2Fadmin", &origin));
     }
 
     #[test]
