@@ -138,20 +138,26 @@ pub fn classify_thrown(error: Option<&str>, code: Option<&str>, status: Option<f
     }
 }
 
+/// The longest `Retry-After` read, ms: one day. Longer values (a 20-digit number, a date
+/// years ahead) are a broken or hostile server, not a plan; the hold is capped lower still.
+pub const MAX_RETRY_AFTER_MS: f64 = 86_400_000.0;
+
 /// `Retry-After` in ms: delay-seconds, or an HTTP date the browser side already turned into
-/// epoch ms (`date_ms`), measured from `now_ms`. Nothing usable gives `None`.
+/// epoch ms (`date_ms`), measured from `now_ms`; at most [`MAX_RETRY_AFTER_MS`]. Nothing
+/// usable gives `None`.
 pub fn retry_after_ms(header: Option<&str>, date_ms: Option<f64>, now_ms: f64) -> Option<f64> {
     let text = header?.trim();
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        let seconds = text
-            .bytes()
-            .take(12)
-            .fold(0f64, |n, d| n * 10.0 + f64::from(d - b'0'));
-        return Some(seconds * 1000.0);
+        // Saturates: every digit is read (leading zeros included), and the value stops
+        // growing past the cap, so no length of digits can overflow or wrap.
+        let ms = text.bytes().fold(0f64, |n, d| {
+            (n * 10.0 + f64::from(d - b'0') * 1000.0).min(MAX_RETRY_AFTER_MS)
+        });
+        return Some(ms);
     }
     date_ms
         .filter(|d| d.is_finite())
-        .map(|d| (d - now_ms).max(0.0))
+        .map(|d| (d - now_ms).clamp(0.0, MAX_RETRY_AFTER_MS))
 }
 
 #[cfg(test)]
@@ -278,10 +284,8 @@ mod tests {
     #[test]
     fn retry_after_in_seconds_or_as_a_date() {
         assert_eq!(retry_after_ms(Some(" 2 "), None, 0.0), Some(2000.0));
-        assert_eq!(
-            retry_after_ms(Some("3000000"), None, 0.0),
-            Some(3_000_000_000.0)
-        );
+        assert_eq!(retry_after_ms(Some("86400"), None, 0.0), Some(86_400_000.0));
+        assert_eq!(retry_after_ms(Some("0003"), None, 0.0), Some(3_000.0));
         assert_eq!(
             retry_after_ms(
                 Some("Wed, 21 Oct 2015 07:28:00 GMT"),
@@ -292,5 +296,31 @@ mod tests {
         );
         assert_eq!(retry_after_ms(Some("-1"), None, 0.0), None);
         assert_eq!(retry_after_ms(None, Some(5.0), 0.0), None);
+    }
+
+    #[test]
+    fn a_retry_after_over_a_day_reads_as_a_day() {
+        // Read as 10^12 s before: a hold of 30,000 years.
+        for huge in [
+            "86401",
+            "3000000",
+            "99999999999999999999",
+            "100000000000000000000000000000000000000000000",
+        ] {
+            assert_eq!(
+                retry_after_ms(Some(huge), None, 0.0),
+                Some(MAX_RETRY_AFTER_MS),
+                "{huge}"
+            );
+        }
+        let years_ahead = 4_000_000_000_000.0;
+        assert_eq!(
+            retry_after_ms(
+                Some("Fri, 01 Jan 2100 00:00:00 GMT"),
+                Some(years_ahead),
+                0.0
+            ),
+            Some(MAX_RETRY_AFTER_MS)
+        );
     }
 }
