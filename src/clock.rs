@@ -15,6 +15,10 @@ pub struct IssuerClock {
     /// A `Date`-only estimate that would make tokens look longer-lived: believed only once a
     /// second response agrees with it.
     unconfirmed_ms: Option<f64>,
+    /// The skew a server's `Date` gave when it refused a proof as badly timed: used for the
+    /// `iat` of later proofs only, never for expiry (that answer carried no token to check it
+    /// against, so it may be anything).
+    proof_skew_ms: Option<f64>,
 }
 
 /// What a token response says about the time, besides the token.
@@ -38,6 +42,7 @@ impl IssuerClock {
         IssuerClock {
             skew_ms: if skew_ms.is_finite() { skew_ms } else { 0.0 },
             unconfirmed_ms: None,
+            proof_skew_ms: None,
         }
     }
 
@@ -131,10 +136,17 @@ impl IssuerClock {
         }
     }
 
-    /// A server refused a proof of ours as badly timed and sent its `Date`: believe it.
-    pub fn adopt_date(&mut self, client_now_ms: f64, date_ms: f64) {
+    /// The time to put in a DPoP proof's `iat`, epoch ms: the issuer's time, or what a server
+    /// that refused a proof as badly timed said its time was.
+    pub fn proof_now_ms(&self, client_now_ms: f64) -> f64 {
+        client_now_ms + self.proof_skew_ms.unwrap_or(self.skew_ms)
+    }
+
+    /// A server refused a proof of ours as badly timed and sent its `Date`: later proofs use
+    /// it. Expiry does not: a refusal carries no token to cross-check the header against.
+    pub fn adopt_date_for_proofs(&mut self, client_now_ms: f64, date_ms: f64) {
         if date_ms.is_finite() {
-            self.set(date_ms + 500.0 - client_now_ms);
+            self.proof_skew_ms = Some(date_ms + 500.0 - client_now_ms);
         }
     }
 
@@ -171,6 +183,20 @@ mod tests {
         let mut c = IssuerClock::default();
         c.learn(receipt(Some(30_000.0), true, 300.0));
         assert_eq!(c.skew_ms(), 30_500.0);
+    }
+
+    #[test]
+    fn a_refused_proofs_date_sets_the_proof_time_and_not_the_issuer_clock() {
+        let mut c = IssuerClock::default();
+        c.adopt_date_for_proofs(NOW, NOW - DAY_MS);
+        assert_eq!(c.issuer_now_ms(NOW), NOW, "expiry is judged as before");
+        assert_eq!(c.proof_now_ms(NOW), NOW - DAY_MS + 500.0);
+        c.adopt_date_for_proofs(NOW, f64::NAN);
+        assert_eq!(c.proof_now_ms(NOW), NOW - DAY_MS + 500.0);
+        assert_eq!(
+            IssuerClock::with_skew(5_000.0).proof_now_ms(NOW),
+            NOW + 5_000.0
+        );
     }
 
     #[test]

@@ -70,7 +70,7 @@ impl Keeper {
         let claims = ProofClaims {
             htm: method,
             htu: url::without_query_and_fragment(href),
-            iat_s: (self.clock.issuer_now_ms(now) / 1000.0).floor().max(0.0) as u64,
+            iat_s: (self.clock.proof_now_ms(now) / 1000.0).floor().max(0.0) as u64,
             jti: &jti,
             nonce,
             ath: ath.as_deref(),

@@ -620,9 +620,11 @@ impl Keeper {
         }
     }
 
-    /// A server refused a DPoP proof as badly timed: its `Date` is the time to use.
+    /// A server refused a DPoP proof as badly timed: its `Date` is the time for the retried
+    /// proof's `iat`, nothing else (believed for expiry, a day-old `Date` on a refusal would
+    /// hand out expired tokens for a day).
     pub(crate) fn adopt_issuer_date(&mut self, now: f64, date_ms: f64) {
-        self.clock.adopt_date(now, date_ms);
+        self.clock.adopt_date_for_proofs(now, date_ms);
     }
 
     /// Another tab holds refreshes back: so does this one, unless it already holds longer.
