@@ -102,14 +102,18 @@ pub fn call(k: &mut Keeper, request: &str) -> String {
             );
             Answer::Nothing
         }
-        "mayFetch" => Answer::Result(
-            if k.may_send_token_to(text("href").unwrap_or_default()) {
-                "true"
-            } else {
-                "false"
-            }
-            .into(),
-        ),
+        // The method first: a wrong argument is the caller's mistake wherever it sends.
+        "mayFetch" => match text("method").map(crate::keeper::fetch::fetch_method) {
+            Some(Err(e)) => failed(e),
+            _ => Answer::Result(
+                if k.may_send_token_to(text("href").unwrap_or_default()) {
+                    "true"
+                } else {
+                    "false"
+                }
+                .into(),
+            ),
+        },
         "authorize" => {
             let (href, method, token) = (text("href"), text("method"), text("token"));
             match k.authorize(
@@ -122,6 +126,7 @@ pub fn call(k: &mut Keeper, request: &str) -> String {
                     Obj::new("header", &a.header)
                         .num("version", f64::from(a.token_version))
                         .opt_str("dpop", a.dpop_signing_input.as_deref())
+                        .raw("follow", if a.follow_redirects { "true" } else { "false" })
                         .end(),
                 ),
                 Err(e) => failed(e),
@@ -136,6 +141,7 @@ pub fn call(k: &mut Keeper, request: &str) -> String {
                 text("dpopNonce"),
                 flag("replayable"),
                 flag("nonceRetried"),
+                now,
             );
             Answer::Result(
                 match next {
@@ -164,6 +170,10 @@ pub fn call(k: &mut Keeper, request: &str) -> String {
                 Ok(input) => Answer::Result(json_str(&input)),
                 Err(e) => failed(e),
             }
+        }
+        "revocationFailed" => {
+            k.report(KeeperError::RevocationFailed, None);
+            Answer::Nothing
         }
         "state" => Answer::Result(state(k)),
         _ => failed(KeeperError::InvalidArgument("unknown keeper call")),

@@ -513,7 +513,7 @@ fn is_tchar(b: u8) -> bool {
 
 /// An RFC 9110 token (`1*tchar`): what an HTTP method is. Its case is the caller's: methods
 /// are case-sensitive, and the server compares `htm` with the method it received.
-fn is_token(text: &str) -> bool {
+pub(crate) fn is_token(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(is_tchar)
 }
 

@@ -264,6 +264,9 @@ pub enum KeeperError {
     DpopNotBound,
     /// `dpop: true`, but this platform has no WebCrypto ECDSA P-256 to hold a key.
     DpopUnavailable,
+    /// Revoking the refresh token at the server failed (network, timeout, a redirect, an
+    /// answer other than 2xx); the local sign-out stands. An `error` event only.
+    RevocationFailed,
 }
 
 impl KeeperError {
@@ -291,6 +294,7 @@ impl KeeperError {
             KeeperError::RefreshCors => "ERR_REFRESH_CORS",
             KeeperError::DpopNotBound => "ERR_DPOP_NOT_BOUND",
             KeeperError::DpopUnavailable => "ERR_DPOP_UNAVAILABLE",
+            KeeperError::RevocationFailed => "ERR_REVOCATION_FAILED",
         }
     }
 
@@ -342,6 +346,9 @@ impl KeeperError {
             KeeperError::DpopUnavailable => {
                 "dpop is on, but WebCrypto ECDSA P-256 is not available here"
             }
+            KeeperError::RevocationFailed => {
+                "revoking the refresh token at the server failed; signed out here anyway"
+            }
         }
     }
 
@@ -357,7 +364,7 @@ impl KeeperError {
 impl KeeperError {
     /// Every error the keeper can report except `InvalidArgument` and `Token` (whose texts
     /// vary): the list the JavaScript code union is generated from.
-    pub const FIXED: [KeeperError; 21] = [
+    pub const FIXED: [KeeperError; 22] = [
         KeeperError::NoToken,
         KeeperError::TokenExpired,
         KeeperError::Disposed,
@@ -377,6 +384,7 @@ impl KeeperError {
         KeeperError::RefreshCors,
         KeeperError::DpopNotBound,
         KeeperError::DpopUnavailable,
+        KeeperError::RevocationFailed,
         KeeperError::InvalidArgument(""),
         KeeperError::Token(TokenError::Malformed),
     ];

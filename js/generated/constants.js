@@ -39,6 +39,7 @@ export const KEEPER_ERROR = /* @__PURE__ */ Object.freeze({
   ERR_REFRESH_CORS: "the token endpoint answered but does not allow this origin (CORS); not retried",
   ERR_DPOP_NOT_BOUND: "dpop is on, but the server issued tokens that are not DPoP-bound",
   ERR_DPOP_UNAVAILABLE: "dpop is on, but WebCrypto ECDSA P-256 is not available here",
+  ERR_REVOCATION_FAILED: "revoking the refresh token at the server failed; signed out here anyway",
 });
 
 /** Decoding errors by wire code (negative): [code, message, part, claim]. */

@@ -27,17 +27,61 @@ pub struct Authorization {
     pub token_version: u32,
     /// For a DPoP-bound token: the proof to sign (with `ath`).
     pub dpop_signing_input: Option<String>,
+    /// Whether the request may follow redirects. Browsers and undici drop `Authorization` on
+    /// a redirect to another origin, but keep it on the same origin: that is safe inside a
+    /// whole-origin entry, not inside a path-prefix entry (`/v2/` redirecting to `/admin/`).
+    pub follow_redirects: bool,
 }
 
-/// At most one refresh per access token because of 401s, and none once a token that such a
-/// refresh gave was refused too: a resource server that refuses every token must not turn
-/// each call into a refresh. Any other answer from an allowed URL starts afresh.
+/// The shortest time between two refreshes caused by 401s, ms.
+pub const MIN_401_REFRESH_INTERVAL_MS: f64 = 30_000.0;
+
+/// At most one refresh per access token because of 401s, and at most one per
+/// [`MIN_401_REFRESH_INTERVAL_MS`]; none at all once a token that such a refresh gave was
+/// refused too, until some other answer comes. Other answers do not reset the limits: an app
+/// calling one endpoint that answers 200 and one that always answers 401 must not rotate the
+/// refresh token on every pair.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct FetchGuard {
-    /// The token version a 401 refreshed away, since the last answer that was not a 401.
+    /// The token version the last 401-driven refresh replaced.
     refreshed_for_version: Option<u32>,
-    /// A token obtained by such a refresh was refused as well.
+    /// When that refresh was decided (client clock, ms).
+    refreshed_at_ms: Option<f64>,
+    /// An answer other than a 401 came since that refresh.
+    answered_since: bool,
+    /// A token obtained by such a refresh was refused as well, and nothing else came since.
     refreshing_does_not_help: bool,
+}
+
+/// The methods `fetch` upper-cases whatever their case (Fetch standard, "normalize a method").
+const NORMALIZED_METHODS: [&str; 6] = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
+
+/// A `keeper.fetch` method as `fetch` will send it — `get` as `GET`, but `patch` as `patch` —
+/// so that a DPoP proof's `htm` matches the request line. Refused as `fetch` refuses it: not
+/// an HTTP token, or `CONNECT`, `TRACE`, `TRACK`.
+pub fn fetch_method(method: &str) -> Result<String, KeeperError> {
+    if !crate::dpop::is_token(method) {
+        return Err(KeeperError::InvalidArgument(
+            "keeper.fetch: method must be an HTTP method name (letters, digits, !#$%&'*+-.^_`|~)",
+        ));
+    }
+    if ["CONNECT", "TRACE", "TRACK"]
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(method))
+    {
+        return Err(KeeperError::InvalidArgument(
+            "keeper.fetch: fetch forbids the methods CONNECT, TRACE and TRACK",
+        ));
+    }
+    Ok(
+        match NORMALIZED_METHODS
+            .iter()
+            .find(|m| m.eq_ignore_ascii_case(method))
+        {
+            Some(normalized) => (*normalized).to_owned(),
+            None => method.to_owned(),
+        },
+    )
 }
 
 impl Keeper {
@@ -62,23 +106,26 @@ impl Keeper {
         if session.access_token != token {
             return Err(KeeperError::NoToken);
         }
+        let method = fetch_method(method)?;
         let token_type = session.token_type;
         let token_version = self.token_version;
         let header = [token_type.as_str(), " ", token].concat();
         let dpop_signing_input = match token_type {
-            TokenType::DPoP => Some(self.dpop_signing_input(method, href, Some(token), now)?),
+            TokenType::DPoP => Some(self.dpop_signing_input(&method, href, Some(token), now)?),
             TokenType::Bearer => None,
         };
         Ok(Authorization {
             header,
             token_version,
             dpop_signing_input,
+            follow_redirects: url::is_inside_an_origin_entry(href, &self.config.allowed_origins),
         })
     }
 
     /// What the answer to a `keeper.fetch` request leads to. `sent_version` is the token
     /// version the request carried; `replayable` whether its body can be sent again;
     /// `nonce_retried` whether this request was already re-sent for a nonce.
+    /// `href` is the URL that answered: after redirects, the last one.
     #[allow(clippy::too_many_arguments)]
     pub fn after_response(
         &mut self,
@@ -89,6 +136,7 @@ impl Keeper {
         dpop_nonce: Option<&str>,
         replayable: bool,
         nonce_retried: bool,
+        now: f64,
     ) -> AfterResponse {
         if !self.may_send_token_to(href) {
             return AfterResponse::Return;
@@ -97,7 +145,8 @@ impl Keeper {
             self.remember_dpop_nonce(href, nonce);
         }
         if status != 401 {
-            self.fetch_guard = FetchGuard::default();
+            self.fetch_guard.answered_since = true;
+            self.fetch_guard.refreshing_does_not_help = false;
             return AfterResponse::Return;
         }
         if !replayable {
@@ -114,12 +163,25 @@ impl Keeper {
         let guard = &mut self.fetch_guard;
         match guard.refreshed_for_version {
             Some(v) if v == sent_version => return AfterResponse::Return,
-            Some(_) => guard.refreshing_does_not_help = true,
-            None => {}
+            Some(_) if !guard.answered_since => guard.refreshing_does_not_help = true,
+            _ => {}
         }
+        // Either way round: a clock set back must not block refreshes for as long.
+        let too_soon = guard
+            .refreshed_at_ms
+            .is_some_and(|at| (now - at).abs() < MIN_401_REFRESH_INTERVAL_MS);
         let carried_current = sent_version == self.token_version && self.session.is_some();
-        if carried_current && !guard.refreshing_does_not_help && self.config.can_refresh() {
-            guard.refreshed_for_version = Some(sent_version);
+        if carried_current
+            && !too_soon
+            && !guard.refreshing_does_not_help
+            && self.config.can_refresh()
+        {
+            *guard = FetchGuard {
+                refreshed_for_version: Some(sent_version),
+                refreshed_at_ms: Some(now),
+                answered_since: false,
+                refreshing_does_not_help: false,
+            };
             return AfterResponse::RefreshAndRetry;
         }
         AfterResponse::Return
@@ -177,9 +239,53 @@ mod tests {
             "Bearer t1"
         );
         assert_eq!(
-            k.after_response("https://evil.example/", 401, 1, None, None, true, false),
+            k.after_response(
+                "https://evil.example/",
+                401,
+                1,
+                None,
+                None,
+                true,
+                false,
+                0.0
+            ),
             AfterResponse::Return
         );
+    }
+
+    #[test]
+    fn the_method_is_the_one_fetch_sends() {
+        for (given, sent) in [
+            ("get", "GET"),
+            ("Delete", "DELETE"),
+            ("post", "POST"),
+            ("options", "OPTIONS"),
+            ("head", "HEAD"),
+            ("put", "PUT"),
+            ("patch", "patch"),
+            ("PATCH", "PATCH"),
+            ("propfind", "propfind"),
+        ] {
+            assert_eq!(fetch_method(given).as_deref(), Ok(sent), "{given}");
+        }
+        for refused in [
+            "", "GE T", "GET\r\n", "g\u{e9}t", "(get)", "connect", "TRACE", "track",
+        ] {
+            let code = fetch_method(refused).map_err(|e| e.code());
+            assert_eq!(code, Err("ERR_INVALID_ARGUMENT"), "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn redirects_are_followed_only_inside_a_whole_origin() {
+        let mut k = keeper();
+        k.config.allowed_origins = vec![
+            "https://api.example/".into(),
+            "https://other.example/v2/".into(),
+        ];
+        assert!(k.authorize(API, "GET", "t1", 0.0).unwrap().follow_redirects);
+        let prefixed = k.authorize("https://other.example/v2/x", "GET", "t1", 0.0);
+        assert!(!prefixed.unwrap().follow_redirects);
     }
 
     #[test]
@@ -187,36 +293,62 @@ mod tests {
         let mut k = keeper();
         let v1 = k.authorize(API, "GET", "t1", 0.0).unwrap().token_version;
         assert_eq!(
-            k.after_response(API, 401, v1, None, None, true, false),
+            k.after_response(API, 401, v1, None, None, true, false, 0.0),
             AfterResponse::RefreshAndRetry
         );
         assert_eq!(
-            k.after_response(API, 401, v1, None, None, true, false),
+            k.after_response(API, 401, v1, None, None, true, false, 0.0),
             AfterResponse::Return,
             "once per token"
         );
         swap_token(&mut k, "t2");
         let v2 = k.authorize(API, "GET", "t2", 0.0).unwrap().token_version;
         assert_eq!(
-            k.after_response(API, 401, v2, None, None, true, false),
+            k.after_response(API, 401, v2, None, None, true, false, 0.0),
             AfterResponse::Return,
             "the new token was refused too"
         );
         swap_token(&mut k, "t3");
         let v3 = k.authorize(API, "GET", "t3", 0.0).unwrap().token_version;
         assert_eq!(
-            k.after_response(API, 401, v3, None, None, true, false),
+            k.after_response(API, 401, v3, None, None, true, false, 0.0),
             AfterResponse::Return
         );
-        // An answer that is not a 401 starts afresh.
+        // Another answer lifts that, but not the time limit: 30 s after the last refresh.
         assert_eq!(
-            k.after_response(API, 200, v3, None, None, true, false),
+            k.after_response(API, 200, v3, None, None, true, false, 0.0),
             AfterResponse::Return
         );
         assert_eq!(
-            k.after_response(API, 401, v3, None, None, true, false),
+            k.after_response(API, 401, v3, None, None, true, false, 29_999.0),
+            AfterResponse::Return
+        );
+        assert_eq!(
+            k.after_response(API, 401, v3, None, None, true, false, 30_000.0),
             AfterResponse::RefreshAndRetry
         );
+    }
+
+    #[test]
+    fn alternating_200_and_401_endpoints_refresh_at_most_once_per_30_s() {
+        // Before, every 200 reset the guard: each 200/401 pair rotated the refresh token.
+        let mut k = keeper();
+        let mut refreshes = 0;
+        let mut token = String::from("t1");
+        for second in 0..60 {
+            let now = f64::from(second) * 1_000.0;
+            let v = k.authorize(API, "GET", &token, now).unwrap().token_version;
+            let ok = k.after_response(API, 200, v, None, None, true, false, now);
+            assert_eq!(ok, AfterResponse::Return);
+            let v = k.authorize(API, "GET", &token, now).unwrap().token_version;
+            let next = k.after_response(API, 401, v, None, None, true, false, now + 500.0);
+            if next == AfterResponse::RefreshAndRetry {
+                refreshes += 1;
+                token = format!("t{}", refreshes + 1);
+                swap_token(&mut k, &token);
+            }
+        }
+        assert_eq!(refreshes, 2, "one at 0 s, one at 30 s, in 60 pairs");
     }
 
     #[test]
@@ -225,13 +357,13 @@ mod tests {
         let v1 = k.authorize(API, "GET", "t1", 0.0).unwrap().token_version;
         swap_token(&mut k, "t2");
         assert_eq!(
-            k.after_response(API, 401, v1, None, None, true, false),
+            k.after_response(API, 401, v1, None, None, true, false, 0.0),
             AfterResponse::Return,
             "not the current token"
         );
         let v2 = k.authorize(API, "GET", "t2", 0.0).unwrap().token_version;
         assert_eq!(
-            k.after_response(API, 401, v2, None, None, false, false),
+            k.after_response(API, 401, v2, None, None, false, false, 0.0),
             AfterResponse::Return,
             "a stream body"
         );
