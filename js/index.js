@@ -3,6 +3,7 @@
 // which Vite, webpack 5 and plain <script type="module"> pages all resolve.
 import { decoding, wasmInitSync } from "./full.js";
 import { fetchWasm, initEntry } from "./load.js";
+import { capturePlatform } from "./runtime/globals.js";
 
 export * from "./api.js";
 
@@ -12,5 +13,6 @@ export * from "./api.js";
  * @param {unknown} [input]
  */
 export default function init(input) {
+  capturePlatform(); // token requests use fetch as it is now, not as later wrapped
   return initEntry(decoding, wasmInitSync, new URL("../pkg/tokenkeeper_bg.wasm", import.meta.url), fetchWasm, input);
 }

@@ -14,6 +14,7 @@ import { TabChannel } from "./runtime/tabs.js";
 import { StepRunner } from "./runtime/steps.js";
 import { DpopKey } from "./runtime/dpop-key.js";
 import { postRevocation } from "./runtime/http.js";
+import { platformFetch } from "./runtime/globals.js";
 
 const EVENTS = new Set(["changed", "refreshing", "refreshed", "expired", "error", "cleared", "idle-warning"]);
 
@@ -37,6 +38,24 @@ function replayable(/** @type {unknown} */ input, /** @type {RequestInit | undef
     return !(init && "body" in init) && isRequest;
   }
   return true;
+}
+
+/**
+ * keeper.fetch's redirect mode: the app's, except that a request that must not follow
+ * redirects (its URL is inside `allowedOrigins` only by a path prefix, where a same-origin
+ * redirect would carry the token out of it) never follows: "manual" rather than "error", so
+ * the app gets the redirect as a response (opaque in browsers, the 3xx in Node) instead of
+ * a failure it cannot tell from being offline.
+ * @returns {RequestRedirect}
+ */
+function redirectMode(
+  /** @type {unknown} */ input,
+  /** @type {RequestInit | null | undefined} */ init,
+  /** @type {boolean} */ follow,
+) {
+  const isRequest = typeof Request === "function" && input instanceof Request;
+  const asked = init?.redirect ?? (isRequest ? /** @type {Request} */ (input).redirect : "follow");
+  return follow || asked === "error" || asked === "manual" ? asked : "manual";
 }
 
 /** A random seed for the keeper's jitter and DPoP proof ids. */
@@ -197,9 +216,10 @@ export class TokenKeeper {
         const revoke = this.#revokeCallback;
         if (revoke) {
           const tokens = { accessToken: o.accessToken, refreshToken: o.refreshToken };
+          // What it threw may quote the token: only the fixed code goes to the app.
           Promise.resolve()
             .then(() => revoke(tokens))
-            .catch(() => {});
+            .catch(() => this.#revocationFailed());
         }
         return;
       }
@@ -291,18 +311,26 @@ export class TokenKeeper {
 
   /**
    * fetch() with the access token in `Authorization` (Bearer, or DPoP with a proof) — only for
-   * URLs inside `allowedOrigins`. On a 401 it refreshes once and retries once, only when the
-   * request carried the current token and its body can be sent again.
+   * URLs inside `allowedOrigins`, redirects included. On a 401 from such a URL it refreshes
+   * once and retries once, only when the request carried the current token and its body can
+   * be sent again.
    * @param {RequestInfo | URL} input
    * @param {RequestInit} [init]
    */
   async fetch(input, init) {
     this.#live();
+    if (init !== undefined && init !== null && typeof init !== "object") {
+      throw invalidArgument("keeper.fetch: init must be an object");
+    }
+    const isRequest = typeof Request === "function" && input instanceof Request;
+    const method =
+      init && init.method !== undefined ? init.method : isRequest ? /** @type {Request} */ (input).method : "GET";
+    if (typeof method !== "string") throw invalidArgument("keeper.fetch: method must be a string");
     // Resolved exactly as fetch resolves it, and that URL is the one fetched.
     const href = resolveUrl(input);
-    if (href === null || !this.#call("mayFetch", { href })?.r) throw keeperError("ERR_FETCH_NOT_ALLOWED");
-    const isRequest = typeof Request === "function" && input instanceof Request;
-    const method = String(init?.method ?? (isRequest ? /** @type {Request} */ (input).method : "GET")).toUpperCase();
+    const may = this.#call("mayFetch", { href: href ?? "", method });
+    if (may?.e) throw errorFromReply(may.e);
+    if (href === null || !may?.r) throw keeperError("ERR_FETCH_NOT_ALLOWED");
     const canReplay = replayable(input, init);
     let token = await this.getAccessToken();
     let nonceRetried = false;
@@ -315,9 +343,11 @@ export class TokenKeeper {
       headers.set("authorization", granted.header);
       if (granted.dpop) headers.set("dpop", await this.#sign(granted.dpop));
       const request = isRequest ? /** @type {Request} */ (input).clone() : href;
-      const response = await globalThis.fetch(request, { ...init, headers });
+      const redirect = redirectMode(input, init, granted.follow);
+      const response = await platformFetch(request, { ...init, headers, redirect });
       const next = this.#call("afterResponse", {
-        href,
+        // The 401 decision is about the URL that answered, after any redirect.
+        href: response.redirected && response.url ? response.url : href,
         status: response.status,
         version: granted.version,
         wwwAuthenticate: response.headers.get("www-authenticate") ?? undefined,
@@ -414,14 +444,21 @@ export class TokenKeeper {
     /** @type {string | undefined} */ dpopInput,
   ) {
     const timeoutMs = this.#requestTimeoutMs;
-    if (!dpopInput) return void postRevocation(url, body, undefined, timeoutMs);
+    const outcome = (/** @type {boolean} */ ok) => void (ok || this.#revocationFailed());
+    if (!dpopInput) return void postRevocation(url, body, undefined, timeoutMs).then(outcome);
     // The proof is signed before sign-out deletes the key (the queue keeps that order).
     this.#dpopQueue = this.#dpopQueue
       .then(() => this.#sign(dpopInput))
       .then(
         (proof) => postRevocation(url, body, proof, timeoutMs),
         () => postRevocation(url, body, undefined, timeoutMs),
-      );
+      )
+      .then(outcome);
+  }
+
+  /** A revocation failed: an `error` event (ERR_REVOCATION_FAILED); the sign-out stands. */
+  #revocationFailed() {
+    this.#call("revocationFailed");
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */

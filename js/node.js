@@ -3,6 +3,7 @@
 // `window`, `document` or web storage.
 import { decoding, wasmInitSync } from "./full.js";
 import { initEntry } from "./load.js";
+import { capturePlatform } from "./runtime/globals.js";
 import { fromDisk } from "./node-load.js";
 
 export * from "./api.js";
@@ -13,5 +14,6 @@ export * from "./api.js";
  * @param {unknown} [input]
  */
 export default function init(input) {
+  capturePlatform(); // token requests use fetch as it is now, not as later wrapped
   return initEntry(decoding, wasmInitSync, new URL("../pkg/tokenkeeper_bg.wasm", import.meta.url), fromDisk, input);
 }

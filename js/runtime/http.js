@@ -3,6 +3,7 @@
 // follows redirects, is aborted after its timeout, and never reads more than 1 MiB; and the
 // probes that tell a CORS refusal from a network failure.
 import { MAX_RESPONSE_BYTES } from "../generated/constants.js";
+import { platformFetch } from "./globals.js";
 
 const FORM = "application/x-www-form-urlencoded";
 
@@ -58,7 +59,14 @@ export async function postForm({ url, body, dpopProof, timeoutMs }) {
   if (dpopProof) headers.dpop = dpopProof;
   const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const response = await fetch(url, { method: "POST", headers, body, cache: "no-store", redirect: "manual", signal });
+    const response = await platformFetch(url, {
+      method: "POST",
+      headers,
+      body,
+      cache: "no-store",
+      redirect: "manual",
+      signal,
+    });
     const text = await readLimited(response, MAX_RESPONSE_BYTES);
     if (text === null) return { r: "too-large" };
     const header = (/** @type {string} */ name) => response.headers.get(name) ?? undefined;
@@ -83,7 +91,7 @@ export async function postForm({ url, body, dpopProof, timeoutMs }) {
  */
 export async function probe(/** @type {string} */ url, /** @type {number} */ timeoutMs) {
   const answers = (/** @type {RequestInit} */ init) =>
-    fetch(url, {
+    platformFetch(url, {
       ...init,
       method: "GET",
       cache: "no-store",
@@ -97,8 +105,14 @@ export async function probe(/** @type {string} */ url, /** @type {number} */ tim
   return { r: "probed", corsOk: false, reachable: await answers({ mode: "no-cors" }) };
 }
 
-/** Sends a revocation (best effort: `keepalive` so it survives the page going away). */
-export function postRevocation(
+/**
+ * Sends a revocation (best effort: `keepalive` so it survives the page going away); resolves
+ * to whether the server took it (a 2xx). A redirect is a failure and is never followed: the
+ * body carries the refresh token, and a 307 would re-post it to wherever the server points.
+ * "manual" works alike in browsers (an `opaqueredirect` answer, status 0) and in Node (the
+ * 3xx itself).
+ */
+export async function postRevocation(
   /** @type {string} */ url,
   /** @type {string} */ body,
   /** @type {string | undefined} */ dpopProof,
@@ -107,15 +121,19 @@ export function postRevocation(
   /** @type {Record<string, string>} */
   const headers = { "content-type": FORM };
   if (dpopProof) headers.dpop = dpopProof;
-  return fetch(url, {
-    method: "POST",
-    headers,
-    body,
-    keepalive: true,
-    cache: "no-store",
-    signal: AbortSignal.timeout(timeoutMs),
-  }).then(
-    () => {},
-    () => {},
-  );
+  try {
+    const response = await platformFetch(url, {
+      method: "POST",
+      headers,
+      body,
+      keepalive: true,
+      cache: "no-store",
+      redirect: "manual",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.body?.cancel().catch(() => {});
+    return response.ok;
+  } catch {
+    return false;
+  }
 }

@@ -4,7 +4,8 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { importPackage } from "../support/package.mjs";
 import { testKit } from "../support/issuer-page.mjs";
-import { recordError, recordToken, tokenSlices } from "../support/leak-scan.mjs";
+import { recordError, recordText, recordToken, tokenSlices } from "../support/leak-scan.mjs";
+import { createServer } from "node:http";
 
 let tk;
 before(async () => {
@@ -174,6 +175,168 @@ test("in Node keeper.fetch sends tokens nowhere unless allowedOrigins says where
   await assert.rejects(keeper.fetch("http://127.0.0.1:9/api"), { code: "ERR_FETCH_NOT_ALLOWED" });
   await assert.rejects(keeper.fetch("/relative"), { code: "ERR_FETCH_NOT_ALLOWED" });
   keeper.dispose();
+});
+
+/** A loopback HTTP server answering with `handle`; records every request (method, path, body). */
+async function server(handle) {
+  const requests = [];
+  const srv = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      requests.push({ method: req.method, url: req.url, body, headers: req.headers });
+      handle(req, res);
+    });
+  });
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  const origin = `http://127.0.0.1:${srv.address().port}`;
+  return { origin, requests, close: () => new Promise((r) => srv.close(r)) };
+}
+
+/** The `error` events of `keeper` until `ms` passed or `count` came. */
+function errorEvents(keeper, count, ms) {
+  const seen = [];
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(seen), ms);
+    keeper.on("error", (d) => {
+      recordText("keeper error event", `${d.code} ${d.message}`);
+      seen.push(d);
+      if (seen.length >= count) {
+        clearTimeout(timer);
+        resolve(seen);
+      }
+    });
+  });
+}
+
+test("a revocation endpoint answering 307 elsewhere: nothing re-posted, ERR_REVOCATION_FAILED, still signed out (Node)", async () => {
+  const elsewhere = await server((req, res) => res.end("{}"));
+  const issuer = await server((req, res) => {
+    if (req.url === "/revoke-307") {
+      res.writeHead(307, { location: `${elsewhere.origin}/collect` });
+      return res.end();
+    }
+    res.writeHead(req.url === "/revoke-500" ? 500 : 200).end();
+  });
+  try {
+    for (const [path, expected] of [
+      ["/revoke-307", ["ERR_REVOCATION_FAILED"]],
+      ["/revoke-500", ["ERR_REVOCATION_FAILED"]],
+      ["/revoke-200", []],
+    ]) {
+      const keeper = new tk.TokenKeeper({
+        storage: "memory",
+        oauth: {
+          tokenEndpoint: `${issuer.origin}/token`,
+          revocationEndpoint: `${issuer.origin}${path}`,
+          clientId: "spa",
+        },
+      });
+      const refreshToken = `rt-${path.slice(1)}-secret-refresh-token`;
+      recordToken(refreshToken);
+      keeper.setTokens({ accessToken: "opaque-access-token", refreshToken, expiresIn: 300 });
+      const events = errorEvents(keeper, 1, 1_500);
+      keeper.clear();
+      assert.equal(keeper.accessToken, undefined, `${path}: signed out at once`);
+      const seen = await events;
+      assert.deepEqual(
+        seen.map((d) => d.code),
+        expected,
+        path,
+      );
+      for (const d of seen) {
+        assert.equal(d.message, "revoking the refresh token at the server failed; signed out here anyway");
+        assert.ok(!JSON.stringify(d).includes("secret"), "no token text in the event");
+      }
+      assert.equal(keeper.accessToken, undefined, `${path}: still signed out`);
+      const sent = issuer.requests.filter((r) => r.url === path);
+      assert.equal(sent.length, 1, `${path}: one revocation request`);
+      assert.ok(sent[0].body.includes("token_type_hint=refresh_token"), sent[0].body);
+      keeper.dispose();
+    }
+    assert.deepEqual(elsewhere.requests, [], "the redirect target received nothing");
+  } finally {
+    await elsewhere.close();
+    await issuer.close();
+  }
+});
+
+test("a custom revoke that rejects is an error event ERR_REVOCATION_FAILED without its text", async () => {
+  const keeper = new tk.TokenKeeper({
+    storage: "memory",
+    refresh: async () => ({ accessToken: "n" }),
+    revoke: async (t) => {
+      throw new Error(`could not revoke ${t.refreshToken}`);
+    },
+  });
+  recordToken("rt-callback-secret");
+  keeper.setTokens({ accessToken: "at-1", refreshToken: "rt-callback-secret" });
+  const events = errorEvents(keeper, 1, 1_000);
+  keeper.clear();
+  const seen = await events;
+  assert.deepEqual(
+    seen.map((d) => d.code),
+    ["ERR_REVOCATION_FAILED"],
+  );
+  assert.ok(!JSON.stringify(seen).includes("secret"));
+  assert.equal(keeper.accessToken, undefined);
+  keeper.dispose();
+});
+
+test("keeper.fetch argument errors are TokenErrors ERR_INVALID_ARGUMENT, before any request", async () => {
+  const api = await server((req, res) => res.end("{}"));
+  try {
+    const keeper = new tk.TokenKeeper({ storage: "memory", allowedOrigins: [api.origin] });
+    keeper.setTokens({ accessToken: "opaque-argument-token", expiresIn: 300 });
+    for (const [init, why] of [
+      ["string", "init is a string"],
+      [42, "init is a number"],
+      [{ method: "GE T" }, "a method with a space"],
+      [{ method: 7 }, "a method that is not a string"],
+      [{ method: null }, "a null method"],
+      [{ method: "TRACE" }, "a method fetch forbids"],
+    ]) {
+      const e = await keeper.fetch(`${api.origin}/x`, init).then(
+        () => null,
+        (err) => err,
+      );
+      recordError("keeper.fetch", e);
+      assert.ok(e instanceof tk.TokenError, `${why}: ${e}`);
+      assert.equal(e.code, "ERR_INVALID_ARGUMENT", why);
+    }
+    assert.equal(api.requests.length, 0, "no request went out");
+    const ok = await keeper.fetch(`${api.origin}/x`, { method: "post" });
+    assert.equal(ok.status, 200, "a good method goes out");
+    assert.equal(api.requests[0].method, "POST");
+    keeper.dispose();
+  } finally {
+    await api.close();
+  }
+});
+
+test("keeper.fetch inside a path-prefix entry does not follow a same-origin redirect out of it (Node)", async () => {
+  const api = await server((req, res) => {
+    if (req.url === "/v2/x") {
+      res.writeHead(302, { location: "/admin/" });
+      return res.end();
+    }
+    res.end("{}");
+  });
+  try {
+    const keeper = new tk.TokenKeeper({ storage: "memory", allowedOrigins: [`${api.origin}/v2/`] });
+    recordToken("opaque-prefix-token-123");
+    keeper.setTokens({ accessToken: "opaque-prefix-token-123", expiresIn: 300 });
+    const response = await keeper.fetch(`${api.origin}/v2/x`);
+    assert.equal(response.status, 302, "the app gets the redirect itself");
+    assert.deepEqual(
+      api.requests.map((r) => [r.url, r.headers.authorization]),
+      [["/v2/x", "Bearer opaque-prefix-token-123"]],
+      "/admin/ never saw the token",
+    );
+    keeper.dispose();
+  } finally {
+    await api.close();
+  }
 });
 
 test("a refresh request that never answers is abandoned after requestTimeoutMs (Node, real HTTP)", async () => {

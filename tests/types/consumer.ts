@@ -153,6 +153,7 @@ const everyCode: Record<TokenErrorCode, true> = {
   ERR_REFRESH_REJECTED: true,
   ERR_REFRESH_TIMEOUT: true,
   ERR_REFRESH_UNAVAILABLE: true,
+  ERR_REVOCATION_FAILED: true,
   ERR_STORAGE_BLOCKED: true,
   ERR_STORAGE_FAILED: true,
   ERR_STORAGE_QUOTA: true,
