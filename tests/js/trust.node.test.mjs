@@ -287,7 +287,9 @@ test("keeper.fetch argument errors are TokenErrors ERR_INVALID_ARGUMENT, before 
   const api = await server((req, res) => res.end("{}"));
   try {
     const keeper = new tk.TokenKeeper({ storage: "memory", allowedOrigins: [api.origin] });
-    keeper.setTokens({ accessToken: "opaque-argument-token", expiresIn: 300 });
+    // Expired and not refreshable: a call that got as far as asking for the token would get
+    // ERR_TOKEN_EXPIRED, so each ERR_INVALID_ARGUMENT below came first.
+    keeper.setTokens({ accessToken: "opaque-argument-token", expiresIn: 0 });
     for (const [init, why] of [
       ["string", "init is a string"],
       [42, "init is a number"],
@@ -305,6 +307,7 @@ test("keeper.fetch argument errors are TokenErrors ERR_INVALID_ARGUMENT, before 
       assert.equal(e.code, "ERR_INVALID_ARGUMENT", why);
     }
     assert.equal(api.requests.length, 0, "no request went out");
+    keeper.setTokens({ accessToken: "opaque-argument-token", expiresIn: 300 });
     const ok = await keeper.fetch(`${api.origin}/x`, { method: "post" });
     assert.equal(ok.status, 200, "a good method goes out");
     assert.equal(api.requests[0].method, "POST");
