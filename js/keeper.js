@@ -395,7 +395,7 @@ export class TokenKeeper {
     await this.#ensureDpopKey();
     const reply = /** @type {any} */ (
       this.#call("dpopProofInput", {
-        method: String(method).toUpperCase(),
+        method: String(method), // the keeper writes htm as fetch will send it
         href,
         nonce: opts?.nonce,
         accessToken: opts?.accessToken,

@@ -161,12 +161,9 @@ pub fn call(k: &mut Keeper, request: &str) -> String {
             if let Some(nonce) = text("nonce") {
                 k.remember_dpop_nonce(href, nonce);
             }
-            match k.dpop_signing_input(
-                text("method").unwrap_or("GET"),
-                href,
-                text("accessToken"),
-                now,
-            ) {
+            // The app sends its own request with fetch: htm is the method as fetch sends it.
+            let method = crate::keeper::fetch::fetch_method(text("method").unwrap_or("GET"));
+            match method.and_then(|m| k.dpop_signing_input(&m, href, text("accessToken"), now)) {
                 Ok(input) => Answer::Result(json_str(&input)),
                 Err(e) => failed(e),
             }

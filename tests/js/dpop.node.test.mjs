@@ -39,3 +39,12 @@ test("dpopProof() gives an RFC 9449 proof: header, claims, the nonce and ath whe
   assert.match(await keeper.dpopThumbprint(), /^[\w-]{43}$/);
   keeper.dispose();
 });
+
+test("dpopProof() writes htm as fetch sends the method: patch stays patch, get becomes GET; a bad one is refused", async () => {
+  const keeper = new tk.TokenKeeper({ storage: "memory", dpop: true });
+  const htm = async (method) => payload(await keeper.dpopProof(method, "https://api.example/r")).htm;
+  assert.equal(await htm("patch"), "patch");
+  assert.equal(await htm("get"), "GET");
+  await assert.rejects(keeper.dpopProof("GE T", "https://api.example/r"), { code: "ERR_INVALID_ARGUMENT" });
+  keeper.dispose();
+});
