@@ -158,10 +158,12 @@ fn escapes_a_prefix(rest: &[u8]) -> bool {
         .position(|&b| b == b'?' || b == b'#')
         .unwrap_or(rest.len());
     let path = rest.get(..path_len).unwrap_or(rest);
-    let encoded = path.windows(3).any(|w| match w {
-        [b'%', hex @ ..] => [b"2f", b"5c", b"2e", b"25"]
-            .iter()
-            .any(|e| hex.eq_ignore_ascii_case(*e)),
+    // `%2f` `/`, `%5c` `\`, `%2e` `.`, `%25` `%` (which may hide any of them), any case.
+    let encoded = path.windows(3).any(|w| match *w {
+        [b'%', hi, lo] => matches!(
+            (hi, lo.to_ascii_lowercase()),
+            (b'2', b'f' | b'e' | b'5') | (b'5', b'c')
+        ),
         _ => false,
     });
     let dot_with_parameters = path.split(|&b| b == b'/').any(|segment| {
