@@ -131,9 +131,16 @@ export class TokenKeeper {
   getAccessToken(): Promise<string>;
   /** Refreshes now (joining a refresh under way, or adopting another tab's). */
   refresh(): Promise<RefreshResult>;
-  /** fetch() with the token, only to `allowedOrigins` (else ERR_FETCH_NOT_ALLOWED); on a 401, one refresh and one retry. */
+  /**
+   * fetch() with the token, only to `allowedOrigins` (else ERR_FETCH_NOT_ALLOWED); on a 401 from an allowed URL, one
+   * refresh and one retry (at most one such refresh per token and per 30 s). Inside a path-prefix entry redirects are
+   * not followed (you get the redirect response). A bad `init` or `method` is ERR_INVALID_ARGUMENT.
+   */
   fetch: PlatformFetch;
-  /** Signs out everywhere; then, in this tab, revokes at the server unless `{ revoke: false }`. */
+  /**
+   * Signs out everywhere; then, in this tab, revokes at the server unless `{ revoke: false }`. A failed revocation
+   * (never followed through a redirect) is an `error` event ERR_REVOCATION_FAILED; the sign-out stands.
+   */
   clear(opts?: { revoke?: boolean }): void;
   /** Records user activity for idleTimeoutSeconds, in every tab. */
   touch(): void;
