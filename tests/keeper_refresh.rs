@@ -407,12 +407,32 @@ fn retry_after_is_honoured_up_to_the_cap_and_ends_the_sequence_beyond_it() {
         1,
         "no attempt before the server's time"
     );
-    assert!(errors(&w, tab).contains(&(KeeperError::RefreshFailed, Some(3_000_000.0))));
+    // A pause of 34 days is honoured for an hour at most.
+    assert!(errors(&w, tab).contains(&(KeeperError::RefreshFailed, Some(3_600.0))));
+    w.run_until(T0 + 3_599_000.0, 1_000.0);
+    assert_eq!(w.server.requests.len(), 1, "held for the hour");
+    w.run_until(T0 + 3_602_000.0, 50.0);
     assert_eq!(
-        w.refresh(tab),
-        Err(KeeperError::RefreshFailed),
-        "refresh() respects it too"
+        w.server.requests.len(),
+        2,
+        "then the next refresh tries once"
     );
+
+    // An explicit refresh() tries once at any time.
+    let mut w = World::new(Server::new(60.0));
+    w.server
+        .faults
+        .push_back(Fault::RetryAfter(429, 3_000_000_000.0));
+    let mut config = oauth_config(10.0);
+    config.retry.max_delay_ms = 1_000.0;
+    let tab = w.open_tab(config);
+    w.sign_in(tab);
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 1_000.0, 50.0);
+    assert_eq!(w.server.requests.len(), 1);
+    assert_eq!(w.refresh(tab), Ok(()), "refresh() tries once");
+    w.run_until(T0 + 2_000.0, 50.0);
+    assert_eq!(w.server.requests.len(), 2);
 }
 
 #[test]
@@ -735,11 +755,10 @@ fn the_servers_retry_after_holds_back_every_tab_not_only_the_one_that_heard_it()
     // B's token runs into its margin during A's Retry-After: B must not ask either.
     w.run_until(T0 + 100_000.0, 50.0);
     assert_eq!(w.server.requests.len(), 1, "{:?}", w.request_times());
-    assert_eq!(
-        w.refresh(b),
-        Err(KeeperError::RefreshFailed),
-        "B's refresh() respects it too"
-    );
+    // The app's explicit refresh() tries once (the hold may have been forged).
+    assert_eq!(w.refresh(b), Ok(()));
+    w.run_until(w.now + 1_000.0, 50.0);
+    assert_eq!(w.server.requests.len(), 2, "{:?}", w.request_times());
 }
 
 #[test]
@@ -1188,7 +1207,8 @@ fn a_tab_closed_while_backing_off_holds_the_others_only_until_its_next_attempt_w
     let _ = w.access(b);
     w.run_until(w.now + 0.5, 0.5);
     assert_eq!(w.server.requests.len(), 1, "held: {:?}", w.request_times());
-    w.now = until;
+    // The hold travels between tabs as JSON: ms with three decimals.
+    w.now = until.ceil();
     assert_eq!(w.access(b), Access::Wait);
     w.run_until(w.now + 100.0, 10.0);
     assert_eq!(w.server.requests.len(), 2, "{:?}", w.request_times());
@@ -1212,7 +1232,7 @@ fn lock_and_rotation_names_are_namespaced_and_carry_no_token() {
     let prefix = steps
         .iter()
         .find_map(|s| match s {
-            Step::QueryRotation { prefix } => Some(prefix.clone()),
+            Step::QueryRotation { prefix, .. } => Some(prefix.clone()),
             _ => None,
         })
         .unwrap();
@@ -1289,7 +1309,8 @@ fn the_fast_path_answers_exactly_as_long_as_the_keeper_would() {
         assert_ne!(k.token_version(), version);
         assert_eq!(k.fresh_token_version(w.now), Some(k.token_version()));
     }
-    // Without exp: fresh for ever. With activity tracking or a session deadline: no fast path.
+    // Without exp: fresh for ever. With activity tracking or a session deadline: until the
+    // first deadline (the idle one moves later only), and not a millisecond longer.
     let mut w = World::new(Server::new(100.0));
     let tab = w.open_tab(oauth_config(30.0));
     let no_exp = TokenSet {
@@ -1298,13 +1319,18 @@ fn the_fast_path_answers_exactly_as_long_as_the_keeper_would() {
     };
     w.tabs[tab].keeper.set_tokens(no_exp, true, w.now).unwrap();
     assert_eq!(w.tabs[tab].keeper.fresh_until(), Some(f64::INFINITY));
-    for (idle, max_session) in [(Some(60_000.0), None), (None, Some(3_600_000.0))] {
+    for (idle, max_session) in [(Some(60_000.0), None), (None, Some(60_000.0))] {
         let mut config = oauth_config(30.0);
         config.idle_timeout_ms = idle;
         config.max_session_ms = max_session;
         let tab = w.open_tab(config);
         w.sign_in(tab);
-        assert_eq!(w.tabs[tab].keeper.fresh_until(), None);
+        let deadline = w.now + idle.or(max_session).unwrap();
+        let k = &mut w.tabs[tab].keeper;
+        assert_eq!(k.fresh_until(), Some(deadline));
+        assert!(k.fresh_token_version(deadline - 1.0).is_some());
+        assert_eq!(k.fresh_token_version(deadline), None);
+        assert_eq!(k.access(deadline), Access::Fail(KeeperError::NoToken));
     }
 }
 
@@ -1348,7 +1374,11 @@ fn refresh_called_while_the_last_run_releases_its_lock_gets_a_run_of_its_own() {
     let id = started_run(&mut k).unwrap();
     k.advance_refresh(id, Report::Start, T0);
     k.advance_refresh(id, Report::Locked, T0);
-    let send = k.advance_refresh(id, Report::Rotation(f64::NEG_INFINITY), T0);
+    let nothing = Report::Rotation {
+        latest: f64::NEG_INFINITY,
+        holds: vec![],
+    };
+    let send = k.advance_refresh(id, nothing, T0);
     let Step::Send(request) = send else {
         panic!("{send:?}")
     };

@@ -186,7 +186,7 @@ fn sign_out_reaches_other_tabs_with_its_reason() {
 
     // B learns of it through the storage event (here: after the removal; the tombstone was
     // the event before) or through the broadcast; either way it signs out once.
-    b.on_tab_message(TabMessage::Cleared(ClearReason::InvalidGrant), T0);
+    b.on_tab_message(TabMessage::Cleared(ClearReason::InvalidGrant), false, T0);
     b.on_shared_storage_changed(T0);
     assert_eq!(
         cleared_reasons(&b.take_outputs()),
@@ -435,7 +435,7 @@ fn idle_timeout_counts_from_the_last_activity_in_any_tab() {
     assert!(k
         .take_outputs()
         .contains(&Output::Post(TabMessage::Activity(T0 + 30_000.0))));
-    k.on_tab_message(TabMessage::Activity(T0 + 50_000.0), T0 + 50_000.0);
+    k.on_tab_message(TabMessage::Activity(T0 + 50_000.0), true, T0 + 50_000.0);
     assert_eq!(k.next_wakeup(), Some(T0 + 110_000.0));
     k.tick(T0 + 109_999.0);
     assert!(cleared_reasons(&k.take_outputs()).is_empty());

@@ -36,12 +36,19 @@ impl Keeper {
         self.tick(now);
     }
 
-    /// A message from another tab.
-    pub fn on_tab_message(&mut self, message: TabMessage, now: f64) {
+    /// A message from another tab; `sealed` when it came sealed under the refresh token this
+    /// tab holds. Where tabs share a refresh token, activity and holds count only sealed: any
+    /// same-origin page can post on the channel, but only a tab of the session can seal.
+    pub fn on_tab_message(&mut self, message: TabMessage, sealed: bool, now: f64) {
+        let needs_seal =
+            !matches!(message, TabMessage::Cleared(_)) && self.shared_refresh_token().is_some();
+        if needs_seal && !sealed {
+            return;
+        }
         match message {
             TabMessage::Cleared(reason) => self.sign_out_here(reason),
             TabMessage::Activity(at) => self.activity.touched(at.min(now)),
-            TabMessage::Held(hold, until) => self.held_by_another_tab(hold, until),
+            TabMessage::Held(hold, until) => self.held_by_another_tab(hold, until, now),
         }
         self.tick(now);
     }

@@ -11,12 +11,13 @@ use std::rc::Rc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use tokenkeeper::keeper::{Access, Event, Keeper, KeeperConfig, Output, RefreshVia};
+use tokenkeeper::keeper::{Access, Event, Keeper, KeeperConfig, Output, RefreshVia, TabMessage};
 use tokenkeeper::oauth::OAuthClient;
 use tokenkeeper::refresh::{HttpAnswer, Report, Settlement, Step, TokenRequest};
 use tokenkeeper::store::{MemoryStore, Store, StoreError};
 use tokenkeeper::tokens::TokenSet;
 use tokenkeeper::KeeperError;
+use tokenkeeper::{calls, wire};
 
 pub const T0: f64 = 1_700_000_000_000.0;
 pub const ENDPOINT: &str = "https://issuer.example/token";
@@ -445,8 +446,18 @@ impl World {
                 Output::Post(m) => {
                     for j in 0..self.tabs.len() {
                         if j != i && self.tabs[j].gets_tab_messages {
-                            self.tabs[j].keeper.on_tab_message(m, self.now);
-                            self.flush(j);
+                            self.deliver_tab_message(j, &m, false);
+                        }
+                    }
+                }
+                // Only a tab holding the refresh token it is sealed under can open it.
+                Output::PostSealed { message, spent, .. } => {
+                    for j in 0..self.tabs.len() {
+                        if j != i
+                            && self.tabs[j].gets_tab_messages
+                            && self.tabs[j].keeper.rotation_secret(&spent).is_some()
+                        {
+                            self.deliver_tab_message(j, &message, true);
                         }
                     }
                 }
@@ -485,6 +496,18 @@ impl World {
             }
         }
         self.share_writes(i);
+    }
+
+    /// Hands tab `j` a message from another tab as the facade does: the message as its JSON
+    /// (what crosses the BroadcastChannel) inside a `tabMessage` call.
+    pub fn deliver_tab_message(&mut self, j: usize, m: &TabMessage, sealed: bool) {
+        let request = format!(
+            r#"{{"op":"tabMessage","now":{},"message":{},"sealed":{sealed}}}"#,
+            self.now,
+            wire::tab_message(m)
+        );
+        calls::deliver(&mut self.tabs[j].keeper, &request);
+        self.flush(j);
     }
 
     fn set_step(&mut self, i: usize, id: u32, step: Step) {
@@ -545,18 +568,33 @@ impl World {
                 }
                 Report::Ok
             }
-            Step::QueryRotation { prefix } => {
+            Step::QueryRotation {
+                prefix,
+                hold_prefix,
+            } => {
                 let now = self.now;
                 self.announcements.retain(|(_, until)| *until > now);
-                let latest = if self.lock_queries {
-                    self.announcements
-                        .iter()
-                        .filter_map(|(n, _)| n.strip_prefix(prefix.as_str())?.parse::<f64>().ok())
-                        .fold(f64::NEG_INFINITY, f64::max)
-                } else {
-                    f64::NEG_INFINITY
-                };
-                Report::Rotation(latest)
+                if !self.lock_queries {
+                    return self.report(
+                        i,
+                        id,
+                        Report::Rotation {
+                            latest: f64::NEG_INFINITY,
+                            holds: vec![],
+                        },
+                    );
+                }
+                let latest = self
+                    .announcements
+                    .iter()
+                    .filter_map(|(n, _)| n.strip_prefix(prefix.as_str())?.parse::<f64>().ok())
+                    .fold(f64::NEG_INFINITY, f64::max);
+                let holds = self
+                    .announcements
+                    .iter()
+                    .filter_map(|(n, _)| Some(n.strip_prefix(hold_prefix.as_str())?.to_owned()))
+                    .collect();
+                Report::Rotation { latest, holds }
             }
             Step::Announce { name, hold_ms } => {
                 self.announcements.push((name.clone(), self.now + hold_ms));
@@ -597,6 +635,11 @@ impl World {
             },
             Step::Done => return false,
         };
+        self.report(i, id, report)
+    }
+
+    /// Feeds tab `i`'s run `id` its report and takes the next step; true.
+    fn report(&mut self, i: usize, id: u32, report: Report) -> bool {
         let next = self.tabs[i].keeper.advance_refresh(id, report, self.now);
         self.set_step(i, id, next);
         self.flush(i);
