@@ -504,3 +504,32 @@ fn config_validation() {
     }
     assert!(parse_options("{}", &Page::default()).is_ok());
 }
+
+/// A reload or a new tab restores the session; `maxSessionSeconds` still counts from the
+/// sign-in, not from the restore (else every reload would extend the session).
+#[test]
+fn a_restored_session_ends_at_max_session_from_the_sign_in_not_from_the_restore() {
+    let config = KeeperConfig {
+        max_session_ms: Some(3_600_000.0),
+        ..KeeperConfig::default()
+    };
+    let browser = Browser::new();
+    let mut signed_in = browser.tab(config.clone(), Rc::new(MemoryStore::new()), T0);
+    signed_in
+        .set_tokens(tokens(T0 / 1000.0 + 86_400.0), true, T0)
+        .unwrap();
+    // Half way through, a new tab (or a reload) restores the session.
+    let halfway = T0 + 1_800_000.0;
+    let mut restored = browser.tab(config, Rc::new(MemoryStore::new()), halfway);
+    restored.take_outputs();
+    assert!(restored.access_token().is_some());
+    assert_eq!(restored.next_wakeup(), Some(T0 + 3_600_000.0));
+    restored.tick(T0 + 3_600_000.0 - 1.0);
+    assert!(cleared_reasons(&restored.take_outputs()).is_empty());
+    restored.tick(T0 + 3_600_000.0);
+    assert_eq!(
+        cleared_reasons(&restored.take_outputs()),
+        vec![ClearReason::MaxSession]
+    );
+    assert_eq!(restored.access_token(), None);
+}
