@@ -88,6 +88,26 @@ pub struct StoredSession {
     pub dpop_jkt: Option<String>,
 }
 
+/// Whether a tab holding `held` may take `stored` as the same user's session: another tab's
+/// refresh, not a record planted under the key by another same-origin page. Compares the
+/// access tokens' `sub` claims. A signed-out tab, or one whose token has no `sub` (opaque
+/// tokens), has nothing to compare with and takes the record as before.
+pub fn same_subject(held: Option<&StoredSession>, stored: &StoredSession) -> bool {
+    match held.and_then(|h| subject(&h.access_token)) {
+        None => true,
+        Some(held) => subject(&stored.access_token).as_deref() == Some(held.as_str()),
+    }
+}
+
+/// The `sub` claim of a JWT access token; `None` for an opaque token or one without it.
+fn subject(access_token: &str) -> Option<String> {
+    let payload = crate::jwt::decode(access_token).ok()?.payload;
+    crate::json::value::parse(&payload)?
+        .get("sub")?
+        .as_str()
+        .map(str::to_owned)
+}
+
 /// What can be stored under the key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
@@ -374,6 +394,33 @@ mod tests {
         let text = serialize(&Record::Session(old.clone()));
         assert!(!text.contains("dpopJkt"), "{text}");
         assert_eq!(parse(&text), Ok(Record::Session(old)));
+    }
+
+    #[test]
+    fn only_a_record_of_the_same_sub_counts_as_the_same_users() {
+        use base64::Engine;
+        let with_token = |token: String| StoredSession {
+            access_token: token,
+            ..session()
+        };
+        let jwt = |payload: &str| {
+            let b64 = |t: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(t);
+            with_token(format!("{}.{}.sig", b64(r#"{"alg":"none"}"#), b64(payload)))
+        };
+        let alice = jwt(r#"{"sub":"alice","exp":1}"#);
+        assert!(same_subject(
+            Some(&alice),
+            &jwt(r#"{"sub":"alice","exp":2}"#)
+        ));
+        assert!(!same_subject(Some(&alice), &jwt(r#"{"sub":"mallory"}"#)));
+        assert!(!same_subject(Some(&alice), &jwt(r#"{"exp":2}"#)));
+        assert!(!same_subject(Some(&alice), &with_token("opaque".into())));
+        // Nothing to compare with: signed out, or an opaque token held.
+        assert!(same_subject(None, &jwt(r#"{"sub":"mallory"}"#)));
+        assert!(same_subject(
+            Some(&with_token("opaque".into())),
+            &jwt(r#"{"sub":"mallory"}"#)
+        ));
     }
 
     #[test]

@@ -533,3 +533,113 @@ fn a_restored_session_ends_at_max_session_from_the_sign_in_not_from_the_restore(
     );
     assert_eq!(restored.access_token(), None);
 }
+
+fn tokens_of(sub: &str, rt: &str) -> TokenSet {
+    TokenSet {
+        access_token: format!(
+            "{}.{}.sig",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+            URL_SAFE_NO_PAD.encode(format!(
+                r#"{{"sub":"{sub}","exp":{}}}"#,
+                T0 / 1000.0 + 3600.0
+            ))
+        ),
+        refresh_token: Some(rt.into()),
+        ..TokenSet::default()
+    }
+}
+
+/// What another same-origin page can write under the key: a well-formed record for another
+/// user, newer than the tab's.
+fn planted_record(sub: &str, at: f64) -> String {
+    let planted = tokens_of(sub, "rt-planted");
+    let mut scratch = Keeper::new(
+        KeeperConfig::default(),
+        Ok(Box::new(MemoryStore::new())),
+        Ok(Box::new(MemoryStore::new())),
+        at,
+    );
+    scratch.set_tokens(planted, false, at).unwrap();
+    let Some(session) = scratch.session().cloned() else {
+        unreachable!()
+    };
+    record::serialize(&Record::Session(session))
+}
+
+#[test]
+fn a_record_for_another_user_planted_in_local_storage_is_not_adopted_by_a_signed_in_tab() {
+    let browser = Browser::new();
+    let mut k = browser.tab(KeeperConfig::default(), Rc::new(MemoryStore::new()), T0);
+    let alice = tokens_of("alice", "rt-alice");
+    k.set_tokens(alice.clone(), true, T0).unwrap();
+    k.take_outputs();
+    browser
+        .local
+        .set(KEY, &planted_record("mallory", T0 + 1_000.0))
+        .unwrap();
+    k.on_shared_storage_changed(T0 + 1_000.0);
+    assert_eq!(k.access_token(), Some(alice.access_token.as_str()));
+    assert!(!k
+        .take_outputs()
+        .iter()
+        .any(|o| matches!(o, Output::Event(Event::Changed(_)))));
+    // The same user's newer tokens (another tab's refresh) are still taken.
+    let newer = tokens_of("alice", "rt-alice-2");
+    let mut other = browser.tab(KeeperConfig::default(), Rc::new(MemoryStore::new()), T0);
+    other.set_tokens(newer.clone(), true, T0 + 2_000.0).unwrap();
+    k.on_shared_storage_changed(T0 + 2_000.0);
+    assert_eq!(k.access_token(), Some(newer.access_token.as_str()));
+}
+
+#[test]
+fn a_refresh_does_not_adopt_a_record_planted_for_another_user_instead_of_refreshing() {
+    use tokenkeeper::keeper::RefreshVia;
+    use tokenkeeper::oauth::OAuthClient;
+    use tokenkeeper::refresh::{Report, Step};
+    let config = KeeperConfig {
+        refresh: RefreshVia::OAuth(OAuthClient {
+            token_endpoint: "https://issuer.example/token".into(),
+            client_id: "spa".into(),
+            ..OAuthClient::default()
+        }),
+        ..KeeperConfig::default()
+    };
+    let browser = Browser::new();
+    let mut k = browser.tab(config, Rc::new(MemoryStore::new()), T0);
+    let alice = tokens_of("alice", "rt-alice");
+    k.set_tokens(alice.clone(), true, T0).unwrap();
+    // Planted without a storage event reaching this tab (or before it is handled).
+    browser
+        .local
+        .set(KEY, &planted_record("mallory", T0 + 1_000.0))
+        .unwrap();
+    k.take_outputs();
+    k.request_refresh(T0 + 1_000.0).unwrap();
+    let id = k
+        .take_outputs()
+        .into_iter()
+        .find_map(|o| match o {
+            Output::StartRefresh(id) => Some(id),
+            _ => None,
+        })
+        .unwrap();
+    let mut step = k.advance_refresh(id, Report::Start, T0 + 1_000.0);
+    for _ in 0..5 {
+        step = match step {
+            Step::Lock { .. } => k.advance_refresh(id, Report::Locked, T0 + 1_000.0),
+            Step::QueryRotation { .. } => {
+                k.advance_refresh(id, Report::Rotation(f64::NEG_INFINITY), T0 + 1_000.0)
+            }
+            other => other,
+        };
+    }
+    let Step::Send(request) = step else {
+        panic!("adopted the planted record instead of refreshing: {step:?}")
+    };
+    assert!(
+        request.body.contains("refresh_token=rt-alice"),
+        "{}",
+        request.body
+    );
+    assert_eq!(k.access_token(), Some(alice.access_token.as_str()));
+}

@@ -528,6 +528,9 @@ impl Keeper {
         if !differs(&stored) {
             return false;
         }
+        if !record::same_subject(self.session.as_ref(), &stored) {
+            return false; // another user's record: planted, not another tab's refresh
+        }
         self.placement.now_shared();
         self.hold(stored, ChangeOrigin::OtherTab);
         true
