@@ -376,6 +376,10 @@ impl RefreshRun {
             (Phase::LoadingKey, Report::NoKey) => {
                 self.failed(k, Failure::Final(KeeperError::DpopUnavailable), now)
             }
+            // The proof could not be signed (the key went away meanwhile): nothing was sent.
+            (Phase::Requesting, Report::NoKey) => {
+                self.failed(k, Failure::Final(KeeperError::DpopUnavailable), now)
+            }
             (Phase::Requesting, Report::Answer(answer)) => self.answered(k, answer, now),
             (Phase::Requesting, Report::CallbackTokens(json)) => {
                 match value::parse(&json).as_ref().map(token_set_from_json) {
@@ -546,6 +550,12 @@ impl RefreshRun {
                         self.phase = Phase::LoadingKey;
                         return Step::LoadKey;
                     }
+                    if !k.dpop_key_fits_session() {
+                        // The refresh token is bound to a key this tab does not hold (evicted,
+                        // IndexedDB unavailable): presenting it with another key would get
+                        // the session revoked for every tab.
+                        return self.failed(k, Failure::Final(KeeperError::DpopUnavailable), now);
+                    }
                     match k.dpop_signing_input("POST", &client.token_endpoint, None, now) {
                         Ok(input) => Some(input),
                         Err(e) => return self.failed(k, Failure::Final(e), now),
@@ -684,7 +694,11 @@ impl RefreshRun {
             Backoff::GiveUp => {
                 k.report(error, None);
                 let pause = policy.max_delay_ms.max(MIN_REFRESH_INTERVAL_MS);
-                k.hold_refreshes(Hold::GaveUp, now + pause, error, now);
+                if error == KeeperError::DpopUnavailable {
+                    k.hold_refreshes_for_missing_key(now + pause);
+                } else {
+                    k.hold_refreshes(Hold::GaveUp, now + pause, error, now);
+                }
                 self.release(k, After::Finish, now)
             }
             Backoff::ServerAsksForLonger(ms) => {

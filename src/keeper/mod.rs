@@ -244,6 +244,7 @@ impl Keeper {
     fn session_from(&self, tokens: TokenSet, now: f64) -> StoredSession {
         let issuer_now = self.clock.issuer_now_ms(now);
         let times = token_times(&tokens, issuer_now).unwrap_or_default();
+        let dpop_jkt = self.dpop_binding(tokens.token_type);
         StoredSession {
             access_token: tokens.access_token,
             refresh_token: tokens.refresh_token,
@@ -258,6 +259,7 @@ impl Keeper {
             issued_at: Some(times.iat.unwrap_or(issuer_now / 1000.0)),
             skew_ms: Some(self.clock.skew_ms()),
             token_type: tokens.token_type,
+            dpop_jkt,
         }
     }
 
@@ -536,6 +538,9 @@ impl Keeper {
         };
         if !differs(&stored) {
             return false;
+        }
+        if !record::same_subject(self.session.as_ref(), &stored) {
+            return false; // another user's record: planted, not another tab's refresh
         }
         self.placement.now_shared();
         self.hold(stored, ChangeOrigin::OtherTab);

@@ -11,7 +11,8 @@ impl Keeper {
     pub fn on_shared_storage_changed(&mut self, now: f64) {
         match self.placement.read_shared() {
             Some(Ok(Record::Session(s))) => {
-                let adopt = self.session.is_none() || self.placement.is_shared();
+                let adopt = (self.session.is_none() || self.placement.is_shared())
+                    && record::same_subject(self.session.as_ref(), &s);
                 let same_tokens = self.session.as_ref().is_some_and(|c| {
                     c.access_token == s.access_token && c.refresh_token == s.refresh_token
                 });

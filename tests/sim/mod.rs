@@ -84,6 +84,8 @@ pub struct Server {
     /// Whether a refresh issues a new refresh token (else the answer carries none and the
     /// one presented stays valid).
     pub rotates: bool,
+    /// The `token_type` of refreshed tokens ("DPoP" for sender-constrained ones).
+    pub token_type: &'static str,
     current_rt: String,
     spent: Vec<String>,
     issued: u32,
@@ -105,6 +107,7 @@ impl Server {
             allows_cors: true,
             latency_ms: 30.0,
             rotates: true,
+            token_type: "Bearer",
             current_rt: String::new(),
             spent: Vec::new(),
             issued: 0,
@@ -214,9 +217,10 @@ impl Server {
             String::new()
         };
         let body = format!(
-            r#"{{"access_token":"{}","refresh_token":"{}","token_type":"Bearer"{expires_in}}}"#,
+            r#"{{"access_token":"{}","refresh_token":"{}","token_type":"{}"{expires_in}}}"#,
             t.access_token,
             t.refresh_token.unwrap(),
+            self.token_type,
         );
         let mut answer = self.answer(200, body, client_now);
         if let Some(Fault::Date(off)) = fault {
@@ -270,6 +274,8 @@ pub struct Tab {
     pub gets_tab_messages: bool,
     /// Closed: its timers, steps and listeners are gone.
     pub closed: bool,
+    /// The DPoP key this tab's IndexedDB gives it (`None`: none can be had).
+    pub dpop_jwk: Option<String>,
 }
 
 impl std::ops::Deref for View {
@@ -294,7 +300,8 @@ pub struct World {
     deliveries: Vec<(f64, usize, String, Option<String>)>,
     /// A script outside the keepers holds the refresh lock (a hostile page).
     pub lock_squatted: bool,
-    /// The public JWK of the namespace's DPoP key, as IndexedDB would give it (`None`: no key).
+    /// The public JWK of the namespace's DPoP key, as IndexedDB would give it to the tabs
+    /// opened from now on (`None`: no key); each tab's own is `Tab::dpop_jwk`.
     pub dpop_jwk: Option<String>,
 }
 
@@ -357,6 +364,7 @@ impl World {
             gets_storage_events: true,
             gets_tab_messages: true,
             closed: false,
+            dpop_jwk: self.dpop_jwk.clone(),
         });
         let i = self.tabs.len() - 1;
         self.flush(i);
@@ -601,7 +609,7 @@ impl World {
                 Report::Ok
             }
             Step::Wait { .. } => Report::Waited,
-            Step::LoadKey => match &self.dpop_jwk {
+            Step::LoadKey => match &self.tabs[i].dpop_jwk {
                 Some(jwk) => Report::Key(jwk.clone()),
                 None => Report::NoKey,
             },
