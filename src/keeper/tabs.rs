@@ -16,7 +16,9 @@ impl Keeper {
                 let same_tokens = self.session.as_ref().is_some_and(|c| {
                     c.access_token == s.access_token && c.refresh_token == s.refresh_token
                 });
-                if let Some(active) = s.active_at {
+                // Activity counts from a record this tab adopts (one planted for another user
+                // must not keep this session alive either).
+                if let (Some(active), true) = (s.active_at, adopt) {
                     self.activity.touched(active.min(now));
                 }
                 if adopt && !same_tokens {
