@@ -66,7 +66,7 @@ export interface KeeperOptions {
   retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Tabs share one refresh and one sign-out; default true. */
   crossTab?: boolean;
-  /** Sign out after this long without touch()/getAccessToken()/fetch() in any tab. */
+  /** Sign out after this long without touch() in any tab (getAccessToken() and fetch() are not user activity). */
   idleTimeoutSeconds?: number;
   /** The `idle-warning` event comes this long before an idle sign-out; default 60 (or half the idle timeout). */
   idleWarningSeconds?: number;

@@ -137,7 +137,14 @@ export class TokenKeeper {
     const wake = () => void this.#call("wake");
     if (config.crossTab) {
       this.#tabs = new TabChannel(config.namespace, {
-        message: (message) => void this.#call("tabMessage", { message }),
+        // The message as it arrived (an object): the keeper reads and checks its members.
+        message: (message, sealed) => {
+          try {
+            void this.#call("tabMessage", { message, sealed });
+          } catch {
+            // Not JSON-able (a BigInt, a cycle): not one of ours.
+          }
+        },
         secretFor: (spent) => this.#call("rotationSecret", { spent })?.r,
         rotation: (spent, record) => void this.#call("rotation", { spent, record }),
       });
@@ -201,7 +208,7 @@ export class TokenKeeper {
       case "event":
         return this.#emit(o);
       case "post":
-        return this.#tabs?.post(JSON.stringify(o.message));
+        return this.#tabs?.post(o.message, o.spent === undefined ? undefined : { spent: o.spent, secret: o.secret });
       case "rotation":
         return void this.#tabs?.postRotation(o.spent, o.secret, o.record);
       case "start":

@@ -36,9 +36,35 @@ fn failed(e: KeeperError) -> Answer {
 pub fn call(k: &mut Keeper, request: &str) -> String {
     let req = value::parse(request).unwrap_or(Value::Null);
     let now = req.get("now").and_then(Value::as_f64).unwrap_or(0.0);
+    let answer = answer(k, &req, now);
+    let mut reply = Obj::new("v", "1");
+    reply = match &answer {
+        Answer::Nothing => reply,
+        Answer::Result(json) => reply.raw("r", json),
+        Answer::Error(json) => reply.raw("e", json),
+    };
+    if let Some(out) = wire::outputs(&k.take_outputs()) {
+        reply = reply.raw("out", &out);
+    }
+    reply
+        .opt_num("wake", k.next_wakeup().map(|at| timer_delay(at, now)))
+        .end()
+}
+
+/// Carries out one request as [`call`] does, leaving the keeper's outputs queued (the host
+/// simulator takes them as values). The simulator delivers tab messages through this, built
+/// as the facade builds them, so that its tests cross the same decoding the browser's do.
+pub fn deliver(k: &mut Keeper, request: &str) {
+    let req = value::parse(request).unwrap_or(Value::Null);
+    let now = req.get("now").and_then(Value::as_f64).unwrap_or(0.0);
+    answer(k, &req, now);
+}
+
+/// What one request (parsed) answers.
+fn answer(k: &mut Keeper, req: &Value, now: f64) -> Answer {
     let text = |name: &str| req.get(name).and_then(Value::as_str);
     let flag = |name: &str| req.get(name).and_then(Value::as_bool).unwrap_or(false);
-    let answer = match req.get("op").and_then(Value::as_str).unwrap_or_default() {
+    match req.get("op").and_then(Value::as_str).unwrap_or_default() {
         "setTokens" => {
             let tokens = req
                 .get("tokens")
@@ -85,8 +111,9 @@ pub fn call(k: &mut Keeper, request: &str) -> String {
             Answer::Nothing
         }
         "tabMessage" => {
+            // `message` is the object another tab posted (or unsealed), as it arrived.
             if let Some(m) = req.get("message").and_then(wire::parse_tab_message) {
-                k.on_tab_message(m, now);
+                k.on_tab_message(m, flag("sealed"), now);
             }
             Answer::Nothing
         }
@@ -174,19 +201,7 @@ pub fn call(k: &mut Keeper, request: &str) -> String {
         }
         "state" => Answer::Result(state(k)),
         _ => failed(KeeperError::InvalidArgument("unknown keeper call")),
-    };
-    let mut reply = Obj::new("v", "1");
-    reply = match &answer {
-        Answer::Nothing => reply,
-        Answer::Result(json) => reply.raw("r", json),
-        Answer::Error(json) => reply.raw("e", json),
-    };
-    if let Some(out) = wire::outputs(&k.take_outputs()) {
-        reply = reply.raw("out", &out);
     }
-    reply
-        .opt_num("wake", k.next_wakeup().map(|at| timer_delay(at, now)))
-        .end()
 }
 
 /// What the facade's getters and set-up read: the tokens held (never the refresh token)

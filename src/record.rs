@@ -3,10 +3,12 @@
 //! ```json
 //! {"format":"tokenkeeper","v":1,"accessToken":"…","refreshToken":"…","idToken":"…",
 //!  "expiresAt":1700000000,"signedInAt":1699990000000,"updatedAt":1699996400000,
-//!  "activeAt":1699996500000}
+//!  "activeAt":1699996500000,"dpopJkt":"…"}
 //! ```
 //! or, for a moment while signing out everywhere, a tombstone that tells other tabs why:
 //! `{"format":"tokenkeeper","v":1,"cleared":"idle","at":1699996400000}`.
+//! Members added later (`dpopJkt`) are optional, so records written before them stay
+//! readable under the same version.
 //!
 //! Anything else under the key — not JSON, another program's JSON, a newer format — is
 //! reported and ignored, never thrown at the app and never overwritten on read.
@@ -80,6 +82,30 @@ pub struct StoredSession {
     pub skew_ms: Option<f64>,
     /// How the access token is presented (`"tokenType":"DPoP"`; absent means Bearer).
     pub token_type: TokenType,
+    /// The RFC 7638 thumbprint of the DPoP key the tokens are bound to, when known: a tab
+    /// holding another key must not present the refresh token (the server would take it as
+    /// stolen and revoke it, signing every tab out).
+    pub dpop_jkt: Option<String>,
+}
+
+/// Whether a tab holding `held` may take `stored` as the same user's session: another tab's
+/// refresh, not a record planted under the key by another same-origin page. Compares the
+/// access tokens' `sub` claims. A signed-out tab, or one whose token has no `sub` (opaque
+/// tokens), has nothing to compare with and takes the record as before.
+pub fn same_subject(held: Option<&StoredSession>, stored: &StoredSession) -> bool {
+    match held.and_then(|h| subject(&h.access_token)) {
+        None => true,
+        Some(held) => subject(&stored.access_token).as_deref() == Some(held.as_str()),
+    }
+}
+
+/// The `sub` claim of a JWT access token; `None` for an opaque token or one without it.
+fn subject(access_token: &str) -> Option<String> {
+    let payload = crate::jwt::decode(access_token).ok()?.payload;
+    crate::json::value::parse(&payload)?
+        .get("sub")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// What can be stored under the key.
@@ -110,18 +136,19 @@ pub enum RecordError {
 #[derive(Default)]
 struct Fields {
     current: Option<usize>,
-    strings: [Option<String>; 6],
+    strings: [Option<String>; 7],
     numbers: [Option<f64>; 8],
     mistyped: bool,
 }
 
-const STRING_KEYS: [&str; 6] = [
+const STRING_KEYS: [&str; 7] = [
     "format",
     "accessToken",
     "refreshToken",
     "idToken",
     "cleared",
     "tokenType",
+    "dpopJkt",
 ];
 /// The slots of [`STRING_KEYS`] that hold tokens.
 const TOKEN_SLOTS: std::ops::RangeInclusive<usize> = 1..=3;
@@ -179,7 +206,7 @@ pub fn parse(text: &str) -> Result<Record, RecordError> {
         Err(crate::json::JsonFault::NotObject) => return Err(RecordError::Foreign),
         Err(_) => return Err(RecordError::Corrupt),
     }
-    let [format, access, refresh, id, cleared, token_type] = f.strings;
+    let [format, access, refresh, id, cleared, token_type, dpop_jkt] = f.strings;
     let [version, expires_at, signed_in_at, updated_at, at, active_at, issued_at, skew_ms] =
         f.numbers;
     if format.as_deref() != Some(FORMAT) {
@@ -218,6 +245,7 @@ pub fn parse(text: &str) -> Result<Record, RecordError> {
         token_type: token_type
             .as_deref()
             .map_or(TokenType::Bearer, TokenType::from_name),
+        dpop_jkt,
     }))
 }
 
@@ -251,6 +279,10 @@ pub fn serialize(record: &Record) -> String {
             if s.token_type == TokenType::DPoP {
                 field(&mut out, "tokenType");
                 write_string(&mut out, s.token_type.as_str());
+            }
+            if let Some(jkt) = &s.dpop_jkt {
+                field(&mut out, "dpopJkt");
+                write_string(&mut out, jkt);
             }
             for (name, value) in [
                 ("activeAt", s.active_at),
@@ -331,6 +363,7 @@ mod tests {
             issued_at: Some(1_699_996_400.0),
             skew_ms: Some(-600_500.0),
             token_type: TokenType::DPoP,
+            dpop_jkt: Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()),
         }
     }
 
@@ -352,6 +385,42 @@ mod tests {
             r#"{"format":"tokenkeeper","v":1,"cleared":"invalid_grant","at":5}"#
         );
         assert_eq!(parse(&serialize(&t)), Ok(t));
+    }
+
+    #[test]
+    fn a_record_written_before_dpop_jkt_is_read_without_one() {
+        let mut old = session();
+        old.dpop_jkt = None;
+        let text = serialize(&Record::Session(old.clone()));
+        assert!(!text.contains("dpopJkt"), "{text}");
+        assert_eq!(parse(&text), Ok(Record::Session(old)));
+    }
+
+    #[test]
+    fn only_a_record_of_the_same_sub_counts_as_the_same_users() {
+        use base64::Engine;
+        let with_token = |token: String| StoredSession {
+            access_token: token,
+            ..session()
+        };
+        let jwt = |payload: &str| {
+            let b64 = |t: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(t);
+            with_token(format!("{}.{}.sig", b64(r#"{"alg":"none"}"#), b64(payload)))
+        };
+        let alice = jwt(r#"{"sub":"alice","exp":1}"#);
+        assert!(same_subject(
+            Some(&alice),
+            &jwt(r#"{"sub":"alice","exp":2}"#)
+        ));
+        assert!(!same_subject(Some(&alice), &jwt(r#"{"sub":"mallory"}"#)));
+        assert!(!same_subject(Some(&alice), &jwt(r#"{"exp":2}"#)));
+        assert!(!same_subject(Some(&alice), &with_token("opaque".into())));
+        // Nothing to compare with: signed out, or an opaque token held.
+        assert!(same_subject(None, &jwt(r#"{"sub":"mallory"}"#)));
+        assert!(same_subject(
+            Some(&with_token("opaque".into())),
+            &jwt(r#"{"sub":"mallory"}"#)
+        ));
     }
 
     #[test]

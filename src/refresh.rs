@@ -21,7 +21,7 @@
 
 use crate::error::KeeperError;
 use crate::json::value;
-use crate::keeper::{config::RefreshVia, Hold, Keeper};
+use crate::keeper::{config::RefreshVia, hold_announcement_prefix, Hold, Keeper, HOLD_CAP_MS};
 use crate::oauth::{classify_answer, classify_thrown, refresh_form, Answer};
 use crate::schedule::{backoff, Backoff, MIN_REFRESH_INTERVAL_MS};
 use crate::sha256::fingerprint;
@@ -74,10 +74,13 @@ pub enum Step {
         timeout_ms: f64,
     },
     /// Which rotation, announced with [`Step::Announce`], is the latest among held lock names
-    /// starting with `prefix`; report [`Report::Rotation`].
+    /// starting with `prefix`, and which holds are announced under `hold_prefix`; report
+    /// [`Report::Rotation`].
     QueryRotation {
         /// The name prefix; the rest of a name is the record's `updatedAt`.
         prefix: String,
+        /// The prefix of hold announcements; the rest of a name is `tab:reason:until`.
+        hold_prefix: String,
     },
     /// Wait `ms`; with `wake_on_online`, end early when the browser comes back online or
     /// when told to ([`crate::keeper::Output::Interrupt`]). Report [`Report::Waited`].
@@ -136,8 +139,13 @@ pub enum Report {
     NoLocks,
     /// The lock request failed (the page is going away).
     LockFailed,
-    /// The latest announced rotation's `updatedAt` (`-inf` when none).
-    Rotation(f64),
+    /// What the lock query found.
+    Rotation {
+        /// The latest announced rotation's `updatedAt` (`-inf` when none).
+        latest: f64,
+        /// The announced holds, each the rest of its name after the hold prefix.
+        holds: Vec<String>,
+    },
     /// The wait ended.
     Waited,
     /// The DPoP key pair is loaded; its public JWK as JSON.
@@ -225,6 +233,8 @@ enum Phase {
     Requesting,
     Probing,
     Announcing,
+    /// Announcing, under the lock, a hold met in this run (then releasing).
+    AnnouncingHold(After),
     Releasing(After),
     BackingOff,
 }
@@ -244,6 +254,8 @@ pub struct RefreshRun {
     attempt: u32,
     holds_lock: bool,
     locks_exist: bool,
+    /// `refresh()` asked for it: holds learned from other tabs do not stop it.
+    forced: bool,
     nonce_retried: bool,
     proof_retried: bool,
     caught_up_ms: f64,
@@ -259,7 +271,7 @@ enum Failure {
 
 impl RefreshRun {
     /// A run for `ticket`, identified by `id` in the steps' reports.
-    pub fn new(id: u32, ticket: Ticket, _now: f64) -> RefreshRun {
+    pub fn new(id: u32, ticket: Ticket, forced: bool, _now: f64) -> RefreshRun {
         RefreshRun {
             id,
             ticket,
@@ -267,6 +279,7 @@ impl RefreshRun {
             attempt: 1,
             holds_lock: false,
             locks_exist: true,
+            forced,
             nonce_retried: false,
             proof_retried: false,
             caught_up_ms: 0.0,
@@ -283,7 +296,9 @@ impl RefreshRun {
     pub fn between_attempts(&self) -> bool {
         matches!(
             self.phase,
-            Phase::BackingOff | Phase::Releasing(After::BackOff(_))
+            Phase::BackingOff
+                | Phase::Releasing(After::BackOff(_))
+                | Phase::AnnouncingHold(After::BackOff(_))
         )
     }
 
@@ -292,7 +307,9 @@ impl RefreshRun {
     pub fn settled(&self) -> bool {
         matches!(
             self.phase,
-            Phase::Announcing | Phase::Releasing(After::Finish)
+            Phase::Announcing
+                | Phase::Releasing(After::Finish)
+                | Phase::AnnouncingHold(After::Finish)
         )
     }
 
@@ -319,7 +336,15 @@ impl RefreshRun {
                 now,
             ),
             (Phase::Spreading, Report::Waited) => self.under_lock(k, now),
-            (Phase::QueryingRotation, Report::Rotation(latest)) => {
+            (Phase::QueryingRotation, Report::Rotation { latest, holds }) => {
+                if let Some(error) = k
+                    .learn_announced_holds(&holds, now)
+                    .filter(|_| !self.forced)
+                {
+                    // A tab met a hold under this lock (and may be gone since): obey it
+                    // before sending anything.
+                    return self.stopped_by_hold(k, error, now);
+                }
                 if latest > self.ticket.updated_at {
                     self.phase = Phase::CatchingUp;
                     self.caught_up_ms = 0.0;
@@ -349,6 +374,10 @@ impl RefreshRun {
                 Err(e) => self.failed(k, Failure::Final(e), now),
             },
             (Phase::LoadingKey, Report::NoKey) => {
+                self.failed(k, Failure::Final(KeeperError::DpopUnavailable), now)
+            }
+            // The proof could not be signed (the key went away meanwhile): nothing was sent.
+            (Phase::Requesting, Report::NoKey) => {
                 self.failed(k, Failure::Final(KeeperError::DpopUnavailable), now)
             }
             (Phase::Requesting, Report::Answer(answer)) => self.answered(k, answer, now),
@@ -393,14 +422,15 @@ impl RefreshRun {
                 if reachable && !cors_ok {
                     self.last_error = Some(KeeperError::RefreshCors);
                     k.report(KeeperError::RefreshCors, None);
-                    k.hold_refreshes(Hold::Cors, f64::INFINITY, KeeperError::RefreshCors);
+                    k.hold_refreshes(Hold::Cors, f64::INFINITY, KeeperError::RefreshCors, now);
                     k.settle(Err(KeeperError::RefreshCors), false, now);
-                    self.release(After::Finish)
+                    self.release(k, After::Finish, now)
                 } else {
                     self.failed(k, Failure::Retryable(KeeperError::RefreshFailed, None), now)
                 }
             }
-            (Phase::Announcing, Report::Ok) => self.release(After::Finish),
+            (Phase::Announcing, Report::Ok) => self.release(k, After::Finish, now),
+            (Phase::AnnouncingHold(after), Report::Ok) => self.release_lock(after),
             (Phase::Releasing(after), Report::Ok) => {
                 self.holds_lock = false;
                 self.after_release(after)
@@ -414,14 +444,24 @@ impl RefreshRun {
             // A report that does not fit the step (a bug on the other side, or a page going
             // away): end the run without spending anything more.
             (_, _) => {
+                if let Phase::AnnouncingHold(after) = self.phase {
+                    return self.release_lock(after);
+                }
                 if self.phase == Phase::Releasing(After::Finish) {
                     self.holds_lock = false;
                     return Step::Done;
                 }
                 k.settle(Err(KeeperError::RefreshFailed), false, now);
-                self.release(After::Finish)
+                self.release(k, After::Finish, now)
             }
         }
+    }
+
+    /// A hold another tab met stops this run before it sends: the server is the origin's.
+    fn stopped_by_hold(&mut self, k: &mut Keeper, error: KeeperError, now: f64) -> Step {
+        self.last_error = Some(error);
+        k.settle(Err(error), false, now);
+        self.release(k, After::Finish, now)
     }
 
     fn begin_attempt(&mut self, k: &mut Keeper, now: f64) -> Step {
@@ -456,22 +496,23 @@ impl RefreshRun {
     fn under_lock(&mut self, k: &mut Keeper, now: f64) -> Step {
         if k.session().is_none() {
             k.settle(Err(KeeperError::NoToken), false, now);
-            return self.release(After::Finish);
+            return self.release(k, After::Finish, now);
         }
         if k.adopt_if_newer(&self.ticket) {
             return self.succeeded(k, false, now);
         }
-        if let Some(error) = k.held_by(now) {
+        if let Some(error) = k.held_by(now).filter(|_| !self.forced) {
             // Another tab met a Retry-After, a CORS refusal or a failure and is backing off:
             // the server is the origin's. That tab's result will reach this one.
             self.last_error = Some(error);
             k.settle(Err(error), false, now);
-            return self.release(After::Finish);
+            return self.release(k, After::Finish, now);
         }
         if self.holds_lock {
             self.phase = Phase::QueryingRotation;
             return Step::QueryRotation {
                 prefix: rotation_prefix(k, &self.ticket),
+                hold_prefix: hold_announcement_prefix(&k.config().namespace),
             };
         }
         self.send(k, now)
@@ -508,6 +549,12 @@ impl RefreshRun {
                     if !k.dpop_key_ready() {
                         self.phase = Phase::LoadingKey;
                         return Step::LoadKey;
+                    }
+                    if !k.dpop_key_fits_session() {
+                        // The refresh token is bound to a key this tab does not hold (evicted,
+                        // IndexedDB unavailable): presenting it with another key would get
+                        // the session revoked for every tab.
+                        return self.failed(k, Failure::Final(KeeperError::DpopUnavailable), now);
                     }
                     match k.dpop_signing_input("POST", &client.token_endpoint, None, now) {
                         Ok(input) => Some(input),
@@ -569,7 +616,7 @@ impl RefreshRun {
                 self.last_error = Some(KeeperError::InvalidGrant);
                 k.clear(crate::record::ClearReason::InvalidGrant, now);
                 k.settle(Err(KeeperError::InvalidGrant), false, now);
-                self.release(After::Finish)
+                self.release(k, After::Finish, now)
             }
             Answer::Retry { retry_after_ms } => self.failed(
                 k,
@@ -619,7 +666,7 @@ impl RefreshRun {
                 };
             }
         }
-        self.release(After::Finish)
+        self.release(k, After::Finish, now)
     }
 
     fn failed(&mut self, k: &mut Keeper, failure: Failure, now: f64) -> Step {
@@ -642,23 +689,45 @@ impl RefreshRun {
                 let next_outcome =
                     now + ms + k.config().lock_timeout_ms + k.config().request_timeout_ms;
                 k.tell_tabs_to_hold(Hold::GaveUp, next_outcome);
-                self.release(After::BackOff(ms))
+                self.release(k, After::BackOff(ms), now)
             }
             Backoff::GiveUp => {
                 k.report(error, None);
                 let pause = policy.max_delay_ms.max(MIN_REFRESH_INTERVAL_MS);
-                k.hold_refreshes(Hold::GaveUp, now + pause, error);
-                self.release(After::Finish)
+                if error == KeeperError::DpopUnavailable {
+                    k.hold_refreshes_for_missing_key(now + pause);
+                } else {
+                    k.hold_refreshes(Hold::GaveUp, now + pause, error, now);
+                }
+                self.release(k, After::Finish, now)
             }
             Backoff::ServerAsksForLonger(ms) => {
+                // A server's pause is honoured up to an hour: one absurd Retry-After must
+                // not stop refreshing for days.
+                let ms = ms.min(HOLD_CAP_MS);
                 k.report(error, Some((ms / 1000.0).ceil()));
-                k.hold_refreshes(Hold::RetryAfter, now + ms, error);
-                self.release(After::Finish)
+                k.hold_refreshes(Hold::RetryAfter, now + ms, error, now);
+                self.release(k, After::Finish, now)
             }
         }
     }
 
-    fn release(&mut self, after: After) -> Step {
+    /// Releases the lock, announcing first a hold met in this run, if any, for the next tab
+    /// to take the lock (it may take it before this tab's message reaches it).
+    fn release(&mut self, k: &mut Keeper, after: After, now: f64) -> Step {
+        let hold = k.take_hold_to_announce();
+        if let (Some((hold, until)), true) = (hold, self.holds_lock) {
+            self.phase = Phase::AnnouncingHold(after);
+            let until = until.min(now + HOLD_CAP_MS);
+            return Step::Announce {
+                name: k.announce_hold(hold, until),
+                hold_ms: until - now,
+            };
+        }
+        self.release_lock(after)
+    }
+
+    fn release_lock(&mut self, after: After) -> Step {
         if self.holds_lock {
             self.phase = Phase::Releasing(after);
             return Step::Release;

@@ -189,6 +189,15 @@ pub fn output(o: &Output) -> String {
     match o {
         Output::Event(e) => event(e),
         Output::Post(m) => Obj::new("t", "post").raw("message", &tab_message(m)).end(),
+        Output::PostSealed {
+            message,
+            spent,
+            secret,
+        } => Obj::new("t", "post")
+            .raw("message", &tab_message(message))
+            .str("spent", spent)
+            .str("secret", secret)
+            .end(),
         Output::PostRotation {
             spent,
             secret,
@@ -245,7 +254,13 @@ pub fn step(s: &Step) -> String {
             .str("name", name)
             .num("timeoutMs", *timeout_ms)
             .end(),
-        Step::QueryRotation { prefix } => o("query-rotation").str("prefix", prefix).end(),
+        Step::QueryRotation {
+            prefix,
+            hold_prefix,
+        } => o("query-rotation")
+            .str("prefix", prefix)
+            .str("holdPrefix", hold_prefix)
+            .end(),
         Step::Wait { ms, wake_on_online } => o("wait")
             .num("ms", *ms)
             .raw(
@@ -291,7 +306,17 @@ pub fn parse_report(v: &Value, now_ms: f64) -> Report {
         "locked" => Report::Locked,
         "lock-timeout" => Report::LockTimedOut,
         "no-locks" => Report::NoLocks,
-        "rotation" => Report::Rotation(number("latest").unwrap_or(f64::NEG_INFINITY)),
+        "rotation" => Report::Rotation {
+            latest: number("latest").unwrap_or(f64::NEG_INFINITY),
+            holds: v
+                .get("holds")
+                .and_then(Value::elements)
+                .map(|holds| {
+                    let names = holds.iter().filter_map(Value::as_str);
+                    names.take(16).map(str::to_owned).collect()
+                })
+                .unwrap_or_default(),
+        },
         "waited" => Report::Waited,
         "key" => text("jwk").map_or(Report::NoKey, Report::Key),
         "no-key" => Report::NoKey,
@@ -388,7 +413,17 @@ mod tests {
         );
         assert_eq!(
             report(r#"{"r":"rotation"}"#),
-            Report::Rotation(f64::NEG_INFINITY)
+            Report::Rotation {
+                latest: f64::NEG_INFINITY,
+                holds: vec![]
+            }
+        );
+        assert_eq!(
+            report(r#"{"r":"rotation","latest":5,"holds":["1:cors:9",7]}"#),
+            Report::Rotation {
+                latest: 5.0,
+                holds: vec!["1:cors:9".into()]
+            }
         );
         assert_eq!(report("garbage"), Report::LockFailed);
         assert_eq!(report(r#"{"r":"who knows"}"#), Report::LockFailed);

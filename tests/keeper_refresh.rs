@@ -407,12 +407,32 @@ fn retry_after_is_honoured_up_to_the_cap_and_ends_the_sequence_beyond_it() {
         1,
         "no attempt before the server's time"
     );
-    assert!(errors(&w, tab).contains(&(KeeperError::RefreshFailed, Some(3_000_000.0))));
+    // A pause of 34 days is honoured for an hour at most.
+    assert!(errors(&w, tab).contains(&(KeeperError::RefreshFailed, Some(3_600.0))));
+    w.run_until(T0 + 3_599_000.0, 1_000.0);
+    assert_eq!(w.server.requests.len(), 1, "held for the hour");
+    w.run_until(T0 + 3_602_000.0, 50.0);
     assert_eq!(
-        w.refresh(tab),
-        Err(KeeperError::RefreshFailed),
-        "refresh() respects it too"
+        w.server.requests.len(),
+        2,
+        "then the next refresh tries once"
     );
+
+    // An explicit refresh() tries once at any time.
+    let mut w = World::new(Server::new(60.0));
+    w.server
+        .faults
+        .push_back(Fault::RetryAfter(429, 3_000_000_000.0));
+    let mut config = oauth_config(10.0);
+    config.retry.max_delay_ms = 1_000.0;
+    let tab = w.open_tab(config);
+    w.sign_in(tab);
+    w.refresh(tab).unwrap();
+    w.run_until(T0 + 1_000.0, 50.0);
+    assert_eq!(w.server.requests.len(), 1);
+    assert_eq!(w.refresh(tab), Ok(()), "refresh() tries once");
+    w.run_until(T0 + 2_000.0, 50.0);
+    assert_eq!(w.server.requests.len(), 2);
 }
 
 #[test]
@@ -735,11 +755,10 @@ fn the_servers_retry_after_holds_back_every_tab_not_only_the_one_that_heard_it()
     // B's token runs into its margin during A's Retry-After: B must not ask either.
     w.run_until(T0 + 100_000.0, 50.0);
     assert_eq!(w.server.requests.len(), 1, "{:?}", w.request_times());
-    assert_eq!(
-        w.refresh(b),
-        Err(KeeperError::RefreshFailed),
-        "B's refresh() respects it too"
-    );
+    // The app's explicit refresh() tries once (the hold may have been forged).
+    assert_eq!(w.refresh(b), Ok(()));
+    w.run_until(w.now + 1_000.0, 50.0);
+    assert_eq!(w.server.requests.len(), 2, "{:?}", w.request_times());
 }
 
 #[test]
@@ -1188,7 +1207,8 @@ fn a_tab_closed_while_backing_off_holds_the_others_only_until_its_next_attempt_w
     let _ = w.access(b);
     w.run_until(w.now + 0.5, 0.5);
     assert_eq!(w.server.requests.len(), 1, "held: {:?}", w.request_times());
-    w.now = until;
+    // The hold travels between tabs as JSON: ms with three decimals.
+    w.now = until.ceil();
     assert_eq!(w.access(b), Access::Wait);
     w.run_until(w.now + 100.0, 10.0);
     assert_eq!(w.server.requests.len(), 2, "{:?}", w.request_times());
@@ -1212,7 +1232,7 @@ fn lock_and_rotation_names_are_namespaced_and_carry_no_token() {
     let prefix = steps
         .iter()
         .find_map(|s| match s {
-            Step::QueryRotation { prefix } => Some(prefix.clone()),
+            Step::QueryRotation { prefix, .. } => Some(prefix.clone()),
             _ => None,
         })
         .unwrap();
@@ -1289,7 +1309,8 @@ fn the_fast_path_answers_exactly_as_long_as_the_keeper_would() {
         assert_ne!(k.token_version(), version);
         assert_eq!(k.fresh_token_version(w.now), Some(k.token_version()));
     }
-    // Without exp: fresh for ever. With activity tracking or a session deadline: no fast path.
+    // Without exp: fresh for ever. With activity tracking or a session deadline: until the
+    // first deadline (the idle one moves later only), and not a millisecond longer.
     let mut w = World::new(Server::new(100.0));
     let tab = w.open_tab(oauth_config(30.0));
     let no_exp = TokenSet {
@@ -1298,13 +1319,18 @@ fn the_fast_path_answers_exactly_as_long_as_the_keeper_would() {
     };
     w.tabs[tab].keeper.set_tokens(no_exp, true, w.now).unwrap();
     assert_eq!(w.tabs[tab].keeper.fresh_until(), Some(f64::INFINITY));
-    for (idle, max_session) in [(Some(60_000.0), None), (None, Some(3_600_000.0))] {
+    for (idle, max_session) in [(Some(60_000.0), None), (None, Some(60_000.0))] {
         let mut config = oauth_config(30.0);
         config.idle_timeout_ms = idle;
         config.max_session_ms = max_session;
         let tab = w.open_tab(config);
         w.sign_in(tab);
-        assert_eq!(w.tabs[tab].keeper.fresh_until(), None);
+        let deadline = w.now + idle.or(max_session).unwrap();
+        let k = &mut w.tabs[tab].keeper;
+        assert_eq!(k.fresh_until(), Some(deadline));
+        assert!(k.fresh_token_version(deadline - 1.0).is_some());
+        assert_eq!(k.fresh_token_version(deadline), None);
+        assert_eq!(k.access(deadline), Access::Fail(KeeperError::NoToken));
     }
 }
 
@@ -1348,7 +1374,11 @@ fn refresh_called_while_the_last_run_releases_its_lock_gets_a_run_of_its_own() {
     let id = started_run(&mut k).unwrap();
     k.advance_refresh(id, Report::Start, T0);
     k.advance_refresh(id, Report::Locked, T0);
-    let send = k.advance_refresh(id, Report::Rotation(f64::NEG_INFINITY), T0);
+    let nothing = Report::Rotation {
+        latest: f64::NEG_INFINITY,
+        holds: vec![],
+    };
+    let send = k.advance_refresh(id, nothing, T0);
     let Step::Send(request) = send else {
         panic!("{send:?}")
     };
@@ -1369,4 +1399,141 @@ fn refresh_called_while_the_last_run_releases_its_lock_gets_a_run_of_its_own() {
         k.advance_refresh(second, Report::Start, T0 + 32.0),
         Step::Lock { .. }
     ));
+}
+
+/// Another key than `RFC_9449_JWK`: what a tab finds after IndexedDB lost the first one.
+const OTHER_JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"L78xtVovjLkvAxhNZjjMFF0YYiLSyqXqR_SeKCWlB3k","y":"2dL9DHmgwgPvmyx7r8WfhzuT2YKUlcTBlumf3d-eK3g"}"#;
+
+/// A server issuing DPoP-bound tokens, and a tab A with `RFC_9449_JWK` whose app has loaded
+/// the key (as `dpopThumbprint()` or `dpopProof()` before the code exchange does).
+fn dpop_bound_world() -> (World, KeeperConfig, usize) {
+    let mut server = Server::new(60.0);
+    server.token_type = "DPoP";
+    let mut w = World::new(server);
+    w.dpop_jwk = Some(RFC_9449_JWK.into());
+    let mut config = oauth_config(10.0);
+    config.dpop = true;
+    let a = w.open_tab(config.clone());
+    (w, config, a)
+}
+
+fn sign_in_dpop(w: &mut World, i: usize) {
+    let mut tokens = w.server.issue(w.now);
+    tokens.token_type = tokenkeeper::tokens::TokenType::DPoP;
+    w.tabs[i].keeper.set_tokens(tokens, true, w.now).unwrap();
+    w.flush(i);
+}
+
+#[test]
+fn a_tab_without_the_sessions_dpop_key_never_presents_its_refresh_token_and_nobody_is_signed_out() {
+    for b_key in [Some(OTHER_JWK), None] {
+        let (mut w, config, a) = dpop_bound_world();
+        w.tabs[a].keeper.set_dpop_key(RFC_9449_JWK).unwrap();
+        sign_in_dpop(&mut w, a);
+        let bound = w.tabs[a].keeper.dpop_thumbprint().map(str::to_owned);
+        assert!(bound.is_some());
+        assert_eq!(w.tabs[a].keeper.session().unwrap().dpop_jkt, bound);
+        // Tab B restores the remembered session, but its IndexedDB has another key, or none.
+        w.dpop_jwk = b_key.map(str::to_owned);
+        let b = w.open_tab(config);
+        assert_eq!(w.tabs[b].keeper.session().unwrap().dpop_jkt, bound);
+        w.now = T0 + 45_000.0;
+        w.refresh(b).unwrap();
+        w.run_until(T0 + 46_000.0, 10.0);
+        assert!(
+            steps_where(&w, b, |s| matches!(s, Step::Send(_))).is_empty(),
+            "tab B sent a token request ({b_key:?})"
+        );
+        assert!(w.server.requests.is_empty());
+        assert_eq!(
+            w.tabs[b].settlements.last().unwrap().refresh,
+            Some(Err(KeeperError::DpopUnavailable))
+        );
+        assert_eq!(errors(&w, b), vec![(KeeperError::DpopUnavailable, None)]);
+        assert!(errors(&w, a).is_empty());
+        // Tab A is not held back by B's failure: its scheduled refresh (at about 50 s) runs,
+        // and B takes the result.
+        w.run_until(T0 + 58_000.0, 10.0);
+        assert_eq!(w.server.refreshes, 1, "{:?}", w.request_times());
+        assert_eq!(w.server.reuse_detections, 0);
+        let Access::Fresh(token_a) = w.access(a) else {
+            panic!("tab A lost its session")
+        };
+        assert_eq!(w.access(b), Access::Fresh(token_a));
+        assert_eq!(w.tabs[b].keeper.session().unwrap().dpop_jkt, bound);
+        assert!(cleared(&w, a).is_empty() && cleared(&w, b).is_empty());
+    }
+}
+
+#[test]
+fn a_session_stored_without_a_key_thumbprint_is_refreshed_and_then_names_the_key() {
+    // Tokens set before the key was loaded (or a record written by 0.2): no thumbprint to
+    // compare, so the refresh goes ahead as before, and its tokens name the key that signed.
+    let (mut w, _, a) = dpop_bound_world();
+    sign_in_dpop(&mut w, a);
+    assert_eq!(w.tabs[a].keeper.session().unwrap().dpop_jkt, None);
+    w.refresh(a).unwrap();
+    w.run_until(T0 + 1_000.0, 10.0);
+    assert_eq!(w.server.refreshes, 1);
+    let thumbprint = w.tabs[a].keeper.dpop_thumbprint().map(str::to_owned);
+    assert!(thumbprint.is_some());
+    assert_eq!(w.tabs[a].keeper.session().unwrap().dpop_jkt, thumbprint);
+}
+
+/// The seam: `js/runtime/steps.js` answers a `send` whose proof cannot be signed (the key
+/// went away after loading) with `no-key`.
+#[test]
+fn a_proof_that_cannot_be_signed_ends_the_refresh_as_dpop_unavailable_with_an_error_event() {
+    let mut config = oauth_config(10.0);
+    config.dpop = true;
+    let mut k = Keeper::new(
+        config,
+        Ok(Box::new(MemoryStore::new())),
+        Ok(Box::new(MemoryStore::new())),
+        T0,
+    );
+    k.set_dpop_key(RFC_9449_JWK).unwrap();
+    let mut tokens = Server::new(60.0).issue(T0);
+    tokens.token_type = tokenkeeper::tokens::TokenType::DPoP;
+    k.set_tokens(tokens, false, T0).unwrap();
+    k.take_outputs();
+    k.request_refresh(T0).unwrap();
+    let id = started_run(&mut k).unwrap();
+    let mut step = k.advance_refresh(id, tokenkeeper::refresh::Report::Start, T0);
+    for _ in 0..5 {
+        step = match step {
+            Step::Lock { .. } => k.advance_refresh(id, tokenkeeper::refresh::Report::Locked, T0),
+            Step::QueryRotation { .. } => k.advance_refresh(
+                id,
+                tokenkeeper::refresh::Report::Rotation {
+                    latest: f64::NEG_INFINITY,
+                    holds: vec![],
+                },
+                T0,
+            ),
+            other => other,
+        };
+    }
+    assert!(matches!(step, Step::Send(_)), "{step:?}");
+    k.take_outputs();
+    let step = k.advance_refresh(id, tokenkeeper::refresh::Report::NoKey, T0);
+    let outputs = k.take_outputs();
+    assert!(
+        outputs.contains(&Output::Event(Event::Error(
+            KeeperError::DpopUnavailable,
+            None
+        ))),
+        "{outputs:?}"
+    );
+    let refresh = outputs.iter().find_map(|o| match o {
+        Output::Settle(s) => s.refresh.clone(),
+        _ => None,
+    });
+    assert_eq!(refresh, Some(Err(KeeperError::DpopUnavailable)));
+    assert_eq!(step, Step::Release);
+    assert_eq!(
+        k.advance_refresh(id, tokenkeeper::refresh::Report::Ok, T0),
+        Step::Done
+    );
+    assert!(k.access_token().is_some(), "nobody is signed out");
 }

@@ -186,7 +186,7 @@ fn sign_out_reaches_other_tabs_with_its_reason() {
 
     // B learns of it through the storage event (here: after the removal; the tombstone was
     // the event before) or through the broadcast; either way it signs out once.
-    b.on_tab_message(TabMessage::Cleared(ClearReason::InvalidGrant), T0);
+    b.on_tab_message(TabMessage::Cleared(ClearReason::InvalidGrant), false, T0);
     b.on_shared_storage_changed(T0);
     assert_eq!(
         cleared_reasons(&b.take_outputs()),
@@ -432,10 +432,15 @@ fn idle_timeout_counts_from_the_last_activity_in_any_tab() {
         .unwrap();
     k.take_outputs();
     k.touch(T0 + 30_000.0);
-    assert!(k
-        .take_outputs()
-        .contains(&Output::Post(TabMessage::Activity(T0 + 30_000.0))));
-    k.on_tab_message(TabMessage::Activity(T0 + 50_000.0), T0 + 50_000.0);
+    // Sealed under the refresh token the tabs share: only a tab of the session can read it.
+    assert!(k.take_outputs().iter().any(|o| matches!(
+        o,
+        Output::PostSealed {
+            message: TabMessage::Activity(at),
+            ..
+        } if *at == T0 + 30_000.0
+    )));
+    k.on_tab_message(TabMessage::Activity(T0 + 50_000.0), true, T0 + 50_000.0);
     assert_eq!(k.next_wakeup(), Some(T0 + 110_000.0));
     k.tick(T0 + 109_999.0);
     assert!(cleared_reasons(&k.take_outputs()).is_empty());
@@ -503,4 +508,147 @@ fn config_validation() {
         );
     }
     assert!(parse_options("{}", &Page::default()).is_ok());
+}
+
+/// A reload or a new tab restores the session; `maxSessionSeconds` still counts from the
+/// sign-in, not from the restore (else every reload would extend the session).
+#[test]
+fn a_restored_session_ends_at_max_session_from_the_sign_in_not_from_the_restore() {
+    let config = KeeperConfig {
+        max_session_ms: Some(3_600_000.0),
+        ..KeeperConfig::default()
+    };
+    let browser = Browser::new();
+    let mut signed_in = browser.tab(config.clone(), Rc::new(MemoryStore::new()), T0);
+    signed_in
+        .set_tokens(tokens(T0 / 1000.0 + 86_400.0), true, T0)
+        .unwrap();
+    // Half way through, a new tab (or a reload) restores the session.
+    let halfway = T0 + 1_800_000.0;
+    let mut restored = browser.tab(config, Rc::new(MemoryStore::new()), halfway);
+    restored.take_outputs();
+    assert!(restored.access_token().is_some());
+    assert_eq!(restored.next_wakeup(), Some(T0 + 3_600_000.0));
+    restored.tick(T0 + 3_600_000.0 - 1.0);
+    assert!(cleared_reasons(&restored.take_outputs()).is_empty());
+    restored.tick(T0 + 3_600_000.0);
+    assert_eq!(
+        cleared_reasons(&restored.take_outputs()),
+        vec![ClearReason::MaxSession]
+    );
+    assert_eq!(restored.access_token(), None);
+}
+
+fn tokens_of(sub: &str, rt: &str) -> TokenSet {
+    TokenSet {
+        access_token: format!(
+            "{}.{}.sig",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+            URL_SAFE_NO_PAD.encode(format!(
+                r#"{{"sub":"{sub}","exp":{}}}"#,
+                T0 / 1000.0 + 3600.0
+            ))
+        ),
+        refresh_token: Some(rt.into()),
+        ..TokenSet::default()
+    }
+}
+
+/// What another same-origin page can write under the key: a well-formed record for another
+/// user, newer than the tab's.
+fn planted_record(sub: &str, at: f64) -> String {
+    let planted = tokens_of(sub, "rt-planted");
+    let mut scratch = Keeper::new(
+        KeeperConfig::default(),
+        Ok(Box::new(MemoryStore::new())),
+        Ok(Box::new(MemoryStore::new())),
+        at,
+    );
+    scratch.set_tokens(planted, false, at).unwrap();
+    let Some(session) = scratch.session().cloned() else {
+        unreachable!()
+    };
+    record::serialize(&Record::Session(session))
+}
+
+#[test]
+fn a_record_for_another_user_planted_in_local_storage_is_not_adopted_by_a_signed_in_tab() {
+    let browser = Browser::new();
+    let mut k = browser.tab(KeeperConfig::default(), Rc::new(MemoryStore::new()), T0);
+    let alice = tokens_of("alice", "rt-alice");
+    k.set_tokens(alice.clone(), true, T0).unwrap();
+    k.take_outputs();
+    browser
+        .local
+        .set(KEY, &planted_record("mallory", T0 + 1_000.0))
+        .unwrap();
+    k.on_shared_storage_changed(T0 + 1_000.0);
+    assert_eq!(k.access_token(), Some(alice.access_token.as_str()));
+    assert!(!k
+        .take_outputs()
+        .iter()
+        .any(|o| matches!(o, Output::Event(Event::Changed(_)))));
+    // The same user's newer tokens (another tab's refresh) are still taken.
+    let newer = tokens_of("alice", "rt-alice-2");
+    let mut other = browser.tab(KeeperConfig::default(), Rc::new(MemoryStore::new()), T0);
+    other.set_tokens(newer.clone(), true, T0 + 2_000.0).unwrap();
+    k.on_shared_storage_changed(T0 + 2_000.0);
+    assert_eq!(k.access_token(), Some(newer.access_token.as_str()));
+}
+
+#[test]
+fn a_refresh_does_not_adopt_a_record_planted_for_another_user_instead_of_refreshing() {
+    use tokenkeeper::keeper::RefreshVia;
+    use tokenkeeper::oauth::OAuthClient;
+    use tokenkeeper::refresh::{Report, Step};
+    let config = KeeperConfig {
+        refresh: RefreshVia::OAuth(OAuthClient {
+            token_endpoint: "https://issuer.example/token".into(),
+            client_id: "spa".into(),
+            ..OAuthClient::default()
+        }),
+        ..KeeperConfig::default()
+    };
+    let browser = Browser::new();
+    let mut k = browser.tab(config, Rc::new(MemoryStore::new()), T0);
+    let alice = tokens_of("alice", "rt-alice");
+    k.set_tokens(alice.clone(), true, T0).unwrap();
+    // Planted without a storage event reaching this tab (or before it is handled).
+    browser
+        .local
+        .set(KEY, &planted_record("mallory", T0 + 1_000.0))
+        .unwrap();
+    k.take_outputs();
+    k.request_refresh(T0 + 1_000.0).unwrap();
+    let id = k
+        .take_outputs()
+        .into_iter()
+        .find_map(|o| match o {
+            Output::StartRefresh(id) => Some(id),
+            _ => None,
+        })
+        .unwrap();
+    let mut step = k.advance_refresh(id, Report::Start, T0 + 1_000.0);
+    for _ in 0..5 {
+        step = match step {
+            Step::Lock { .. } => k.advance_refresh(id, Report::Locked, T0 + 1_000.0),
+            Step::QueryRotation { .. } => {
+                let nothing = Report::Rotation {
+                    latest: f64::NEG_INFINITY,
+                    holds: vec![],
+                };
+                k.advance_refresh(id, nothing, T0 + 1_000.0)
+            }
+            other => other,
+        };
+    }
+    let Step::Send(request) = step else {
+        panic!("adopted the planted record instead of refreshing: {step:?}")
+    };
+    assert!(
+        request.body.contains("refresh_token=rt-alice"),
+        "{}",
+        request.body
+    );
+    assert_eq!(k.access_token(), Some(alice.access_token.as_str()));
 }

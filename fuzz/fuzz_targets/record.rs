@@ -36,6 +36,7 @@ fn same_session(a: &StoredSession, b: &StoredSession) {
     assert_eq!(a.refresh_token, b.refresh_token);
     assert_eq!(a.id_token, b.id_token);
     assert_eq!(a.token_type, b.token_type);
+    assert_eq!(a.dpop_jkt, b.dpop_jkt);
     for (name, x, y) in [
         ("expiresAt", a.expires_at, b.expires_at),
         ("signedInAt", Some(a.signed_in_at), Some(b.signed_in_at)),

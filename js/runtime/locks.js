@@ -44,21 +44,29 @@ export function announce(/** @type {string} */ name, /** @type {number} */ holdM
   locks.request(name, { mode: "shared" }, () => new Promise((r) => setTimeout(r, holdMs))).catch(() => {});
 }
 
-/** The latest `updatedAt` among held locks named `prefix` + number (-Infinity when none). */
-export async function latestAnnounced(/** @type {string} */ prefix) {
+/**
+ * What other tabs announced through held locks: the latest `updatedAt` among locks named
+ * `prefix` + number (-Infinity when none), and the rest of every name after `holdPrefix`.
+ */
+export async function announced(/** @type {string} */ prefix, /** @type {string} */ holdPrefix) {
   const locks = webLocks();
-  if (!locks || typeof locks.query !== "function") return -Infinity;
   let latest = -Infinity;
+  /** @type {string[]} */
+  const holds = [];
+  if (!locks || typeof locks.query !== "function") return { latest, holds };
   try {
     const { held = [] } = await locks.query();
     for (const lock of held) {
-      if (typeof lock.name === "string" && lock.name.startsWith(prefix)) {
+      if (typeof lock.name !== "string") continue;
+      if (lock.name.startsWith(prefix)) {
         const at = Number(lock.name.slice(prefix.length));
         if (at > latest) latest = at;
+      } else if (lock.name.startsWith(holdPrefix)) {
+        holds.push(lock.name.slice(holdPrefix.length));
       }
     }
   } catch {
     // A query that fails tells nothing: the tab then relies on its storage, as without locks.
   }
-  return latest;
+  return { latest, holds };
 }

@@ -2,7 +2,7 @@
 // Carries out the refresh protocol's steps (src/refresh.rs) and reports what each came to.
 // It decides nothing: which lock, how long to wait, what to send, and what an answer means
 // are all Rust's.
-import { announce, latestAnnounced, takeLock } from "./locks.js";
+import { announce, announced, takeLock } from "./locks.js";
 import { postForm, probe } from "./http.js";
 import { tokenSetFields } from "./token-fields.js";
 
@@ -58,7 +58,7 @@ export class StepRunner {
         this.#release = null;
         return { r: "ok" };
       case "query-rotation":
-        return { r: "rotation", latest: await latestAnnounced(step.prefix) };
+        return { r: "rotation", ...(await announced(step.prefix, step.holdPrefix)) };
       case "announce":
         announce(step.name, step.holdMs);
         return { r: "ok" };

@@ -20,12 +20,34 @@ async function rotationKey(/** @type {string} */ secret, /** @type {string} */ s
   );
 }
 
+/** Seals `plain` for the tabs holding `secret` (named `spent`); `purpose` binds it to its use. */
+async function seal(
+  /** @type {string} */ secret,
+  /** @type {string} */ spent,
+  /** @type {string} */ purpose,
+  /** @type {string} */ plain,
+) {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const key = await rotationKey(secret, spent);
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: encoder.encode(purpose + spent) },
+    key,
+    encoder.encode(plain),
+  );
+  return { spent, iv, sealed };
+}
+
 /**
  * @typedef {object} TabHandlers
- * @property {(messageJson: string) => void} message  a sign-out or activity message
+ * @property {(message: object, sealed: boolean) => void} message  another tab's message, as posted
+ *   (`sealed`: it came sealed under the refresh token this tab holds)
  * @property {(spent: string) => string | undefined} secretFor  the refresh token named `spent`, if held
  * @property {(spent: string, record: string) => void} rotation  a rotation this tab could read
  */
+
+// What a sealed payload is for (authenticated with it): a rotation's record, or a message.
+const ROTATION = "";
+const MESSAGE = "message:";
 
 export class TabChannel {
   /** @type {BroadcastChannel | null} */
@@ -38,35 +60,45 @@ export class TabChannel {
       typeof BroadcastChannel === "function" && typeof window === "object"
         ? new BroadcastChannel(`tokenkeeper:${namespace}`)
         : null;
-    if (this.#channel) this.#channel.onmessage = (event) => this.#receive(event.data);
+    if (this.#channel) this.#channel.onmessage = (event) => void this.#receive(event.data);
   }
 
-  /** Posts a sign-out or activity message (JSON text from the keeper). */
-  post(/** @type {string} */ messageJson) {
-    this.#channel?.postMessage(JSON.parse(messageJson));
+  /**
+   * Posts a message (an object from the keeper's outputs): in the clear, or — with `sealFor`
+   * (the refresh token held and its fingerprint) — sealed for the tabs holding that token.
+   */
+  post(/** @type {object} */ message, /** @type {{ spent: string, secret: string } | undefined} */ sealFor) {
+    const channel = this.#channel;
+    if (!channel) return;
+    if (!sealFor) return channel.postMessage(message);
+    this.#postSealed("sealed", MESSAGE, sealFor.spent, sealFor.secret, JSON.stringify(message));
   }
 
   /** Posts a rotation, sealed for the tabs holding `secret` (the spent refresh token). */
-  async postRotation(/** @type {string} */ spent, /** @type {string} */ secret, /** @type {string} */ record) {
-    const channel = this.#channel;
-    if (!channel || !globalThis.crypto?.subtle) return;
+  postRotation(/** @type {string} */ spent, /** @type {string} */ secret, /** @type {string} */ record) {
+    this.#postSealed("rotated", ROTATION, spent, secret, record);
+  }
+
+  async #postSealed(
+    /** @type {string} */ type,
+    /** @type {string} */ purpose,
+    /** @type {string} */ spent,
+    /** @type {string} */ secret,
+    /** @type {string} */ plain,
+  ) {
+    if (!this.#channel || !globalThis.crypto?.subtle) return;
     try {
-      const iv = crypto.getRandomValues(new Uint8Array(12));
-      const key = await rotationKey(secret, spent);
-      const sealed = await crypto.subtle.encrypt(
-        { name: "AES-GCM", iv, additionalData: encoder.encode(spent) },
-        key,
-        encoder.encode(record),
-      );
-      channel.postMessage({ type: "rotated", spent, iv, sealed });
+      const sealed = await seal(secret, spent, purpose, plain);
+      this.#channel?.postMessage({ type, ...sealed });
     } catch {
-      // Best effort: a duplicated tab that misses it refreshes, and rotation tells it to sign in.
+      // Best effort: a duplicated tab that misses a rotation refreshes, and rotation tells it to
+      // sign in; a missed activity or hold is met again later.
     }
   }
 
   async #receive(/** @type {any} */ data) {
     if (!data || typeof data !== "object") return;
-    if (data.type !== "rotated") return this.#handlers.message(JSON.stringify(data));
+    if (data.type !== "rotated" && data.type !== "sealed") return this.#handlers.message(data, false);
     const { spent, iv, sealed } = data;
     if (
       typeof spent !== "string" ||
@@ -77,18 +109,29 @@ export class TabChannel {
       return;
     const secret = this.#handlers.secretFor(spent);
     if (!secret) return;
+    const rotation = data.type === "rotated";
+    let plain;
     try {
       const key = await rotationKey(secret, spent);
       const nonce = /** @type {Uint8Array<ArrayBuffer>} */ (iv);
-      const plain = await crypto.subtle.decrypt(
-        { name: "AES-GCM", iv: nonce, additionalData: encoder.encode(spent) },
+      const purpose = rotation ? ROTATION : MESSAGE;
+      const opened = await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: nonce, additionalData: encoder.encode(purpose + spent) },
         key,
         sealed,
       );
-      this.#handlers.rotation(spent, new TextDecoder().decode(plain));
+      plain = new TextDecoder().decode(opened);
     } catch {
-      // Not sealed with the refresh token this tab holds: forged, or not for this tab.
+      return; // Not sealed with the refresh token this tab holds: forged, or not for this tab.
     }
+    if (rotation) return this.#handlers.rotation(spent, plain);
+    let message;
+    try {
+      message = JSON.parse(plain);
+    } catch {
+      return;
+    }
+    this.#handlers.message(message, true);
   }
 
   close() {

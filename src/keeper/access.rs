@@ -1,7 +1,7 @@
 //! "May I hand out the token?" — the one decision behind `getAccessToken()`, `refresh()` and
 //! the fast path the JavaScript side caches.
 
-use super::{Hold, Keeper};
+use super::Keeper;
 use crate::error::KeeperError;
 use crate::refresh::RefreshResult;
 
@@ -57,11 +57,16 @@ impl Keeper {
         }
     }
 
-    /// What `getAccessToken` should do now; counts as activity. Within the refresh margin it
-    /// refreshes first; a refresh that cannot run now (held back after failures, or between
-    /// retries) answers at once: the token if it is still usable, else why not.
+    /// What `getAccessToken` should do now (not user activity: only `touch()` is). A session
+    /// past its idle or absolute limit ends here, before its timer fires (sleep, a throttled
+    /// tab). Within the refresh margin it refreshes first; a refresh that cannot run now (held
+    /// back after failures, or between retries) answers at once: the token if it is still
+    /// usable, else why not.
     pub fn access(&mut self, now: f64) -> Access {
-        self.touch(now);
+        if self.limit_reached(now) {
+            self.tick(now); // signs out, everywhere, with the reason
+            return Access::Fail(KeeperError::NoToken);
+        }
         let freshness = self.freshness(now);
         match freshness {
             Freshness::SignedOut => return Access::Fail(KeeperError::NoToken),
@@ -97,15 +102,11 @@ impl Keeper {
 
     /// A caller needs a refresh: start one, join the one under way, or say why not now.
     fn demand_refresh(&mut self, forced: bool, now: f64) -> Result<(), KeeperError> {
-        if let Some((hold, until, error)) = self.refreshing.held {
-            // CORS: only the app's explicit refresh() tries again; the server's Retry-After:
-            // only its time; given up: either.
-            let lifted = match hold {
-                Hold::Cors => forced,
-                Hold::GaveUp => forced || now >= until,
-                Hold::RetryAfter => now >= until,
-            };
-            if !lifted {
+        if let Some((_, until, error)) = self.refreshing.held {
+            // The app's explicit refresh() tries once whatever holds refreshes back; otherwise
+            // the hold's time (none for this tab's own CORS refusal: only refresh() or a
+            // reload tries again).
+            if !(forced || now >= until) {
                 return Err(error);
             }
             self.refreshing.held = None;
@@ -126,33 +127,39 @@ impl Keeper {
             }
             Some(_) => Ok(()),
             None => {
-                self.start_refresh(now);
+                self.start_refresh(forced, now);
                 Ok(())
             }
         }
     }
 
-    /// The hot path of `getAccessToken`: counts as activity and, when the token held is fresh,
-    /// returns its version (see [`Keeper::token_version`]) instead of a copy of it.
+    /// The hot path of `getAccessToken`: when the token held is fresh and the session within
+    /// its limits, its version (see [`Keeper::token_version`]) instead of a copy of it.
     pub fn fresh_token_version(&mut self, now: f64) -> Option<u32> {
-        self.touch(now);
+        if self.limit_reached(now) {
+            return None; // the full path signs out
+        }
         (self.freshness(now) == Freshness::Fresh).then_some(self.token_version)
     }
 
-    /// Until when (client epoch ms) the token held stays fresh if nothing else happens, for a
-    /// caller that answers `getAccessToken` without asking again. `None` when every call must
-    /// come here: activity is tracked (`idleTimeoutSeconds`) or the session has a deadline.
+    /// Until when (client epoch ms) the token held may be handed out without asking again, if
+    /// nothing else happens: while fresh, and before the idle or absolute deadline (activity
+    /// in any tab only moves those later).
     pub fn fresh_until(&self) -> Option<f64> {
-        if self.config.idle_timeout_ms.is_some() || self.config.max_session_ms.is_some() {
-            return None;
-        }
         let session = self.session.as_ref()?;
-        match session.expires_at {
-            None => Some(f64::INFINITY),
-            Some(exp) => {
-                Some((exp - self.margins().refresh_before_s) * 1000.0 - self.clock.skew_ms())
-            }
-        }
+        let fresh = match session.expires_at {
+            None => f64::INFINITY,
+            Some(exp) => (exp - self.margins().refresh_before_s) * 1000.0 - self.clock.skew_ms(),
+        };
+        let limits = self.activity.limit_deadline(&self.config, session);
+        Some(limits.map_or(fresh, |l| l.min(fresh)))
+    }
+
+    /// Whether the session has passed its idle or absolute limit at `now`.
+    fn limit_reached(&self, now: f64) -> bool {
+        self.session
+            .as_ref()
+            .is_some_and(|s| self.activity.limit_reached(&self.config, s, now).is_some())
     }
 
     /// What `refresh()` resolves to: the new access token's details, never the refresh token.

@@ -93,6 +93,13 @@ impl Activity {
         Some(((deadline - now) / 1000.0).max(0.0))
     }
 
+    /// When the first limit (idle or absolute) falls due, if any.
+    pub fn limit_deadline(&self, config: &KeeperConfig, session: &StoredSession) -> Option<f64> {
+        let max_session = config.max_session_ms.map(|m| session.signed_in_at + m);
+        let idle = config.idle_timeout_ms.map(|i| self.last_ms + i);
+        [max_session, idle].into_iter().flatten().reduce(f64::min)
+    }
+
     /// The next time a limit or the warning falls due.
     pub fn next_deadline(&self, config: &KeeperConfig, session: &StoredSession) -> Option<f64> {
         let max_session = config.max_session_ms.map(|m| session.signed_in_at + m);

@@ -1,9 +1,10 @@
 //! The keeper's DPoP key as far as decisions go: its public JWK and thumbprint (the private
 //! key never leaves WebCrypto), the server nonces per origin, and the proofs to sign.
 
-use super::Keeper;
+use super::{Hold, Keeper};
 use crate::dpop::{self, Nonces, ProofClaims, PublicKeyJwk};
 use crate::error::KeeperError;
+use crate::tokens::TokenType;
 use crate::url;
 
 /// The public half of the key pair once loaded, and the nonces servers gave.
@@ -40,6 +41,31 @@ impl Keeper {
     /// The RFC 7638 thumbprint of the key (`dpop_jkt`), once loaded.
     pub fn dpop_thumbprint(&self) -> Option<&str> {
         self.dpop.thumbprint.as_deref()
+    }
+
+    /// The thumbprint to store with tokens of `token_type` received now: this tab's key, which
+    /// signed the request that got them. Unknown (`None`) before the key is loaded, e.g. when
+    /// the app calls `setTokens` without having asked for a proof or the thumbprint first.
+    pub(crate) fn dpop_binding(&self, token_type: TokenType) -> Option<String> {
+        (self.config.dpop && token_type == TokenType::DPoP)
+            .then(|| self.dpop.thumbprint.clone())
+            .flatten()
+    }
+
+    /// Whether this tab's loaded key is the one the held tokens are bound to. A record that
+    /// names no key (written before thumbprints were stored, or before the key was loaded)
+    /// cannot tell, and is refreshed as before.
+    pub fn dpop_key_fits_session(&self) -> bool {
+        match self.session.as_ref().and_then(|s| s.dpop_jkt.as_deref()) {
+            None => true,
+            Some(bound) => self.dpop.thumbprint.as_deref() == Some(bound),
+        }
+    }
+
+    /// This tab cannot sign for the tokens (no key, or another key than theirs): hold its
+    /// refreshes back until `until` without telling the other tabs, whose key may well fit.
+    pub(crate) fn hold_refreshes_for_missing_key(&mut self, until: f64) {
+        self.refreshing.held = Some((Hold::GaveUp, until, KeeperError::DpopUnavailable));
     }
 
     /// Keeps a server's `DPoP-Nonce` for the origin of `href`.

@@ -70,6 +70,11 @@ impl Hold {
     }
 }
 
+/// The longest any hold lasts: a server's `Retry-After`, a CORS refusal as other tabs learn of
+/// it, or a hold another tab (or a forging page) announces. After it, the next refresh tries
+/// once.
+pub const HOLD_CAP_MS: f64 = 3_600_000.0;
+
 /// The refresh side of the keeper: the run under way, and when the next may start.
 #[derive(Debug)]
 struct Refreshing {
@@ -79,6 +84,11 @@ struct Refreshing {
     jitter: f64,
     /// No scheduled refresh before `.1`, for the reason `.0`; `.2` is what callers are told.
     held: Option<(Hold, f64, KeeperError)>,
+    /// A hold this tab met under the refresh lock, to announce before releasing it, so that
+    /// the next lock holder learns of it before it sends (a message may come too late).
+    to_announce: Option<(Hold, f64)>,
+    /// The holds this tab announced (`reason:until`, until when), which it must not obey.
+    announced: Vec<(String, f64)>,
     last_ended_ms: f64,
     /// A caller came after the run under way had settled: start another when it ends.
     again: bool,
@@ -128,6 +138,8 @@ impl Keeper {
                 next_run_id: 1,
                 jitter: 0.0,
                 held: None,
+                to_announce: None,
+                announced: Vec::new(),
                 last_ended_ms: f64::NEG_INFINITY,
                 again: false,
             },
@@ -232,6 +244,7 @@ impl Keeper {
     fn session_from(&self, tokens: TokenSet, now: f64) -> StoredSession {
         let issuer_now = self.clock.issuer_now_ms(now);
         let times = token_times(&tokens, issuer_now).unwrap_or_default();
+        let dpop_jkt = self.dpop_binding(tokens.token_type);
         StoredSession {
             access_token: tokens.access_token,
             refresh_token: tokens.refresh_token,
@@ -246,6 +259,7 @@ impl Keeper {
             issued_at: Some(times.iat.unwrap_or(issuer_now / 1000.0)),
             skew_ms: Some(self.clock.skew_ms()),
             token_type: tokens.token_type,
+            dpop_jkt,
         }
     }
 
@@ -290,7 +304,7 @@ impl Keeper {
     pub fn clear(&mut self, reason: ClearReason, now: f64) {
         if self.config.cross_tab {
             self.placement.write_tombstone(reason, now);
-            self.out.push(Output::Post(TabMessage::Cleared(reason)));
+            self.post(TabMessage::Cleared(reason));
         }
         self.sign_out_here(reason);
     }
@@ -363,7 +377,7 @@ impl Keeper {
             }
         }
         if self.refresh_due_at().is_some_and(|due| now >= due) {
-            self.start_refresh(now);
+            self.start_refresh(false, now);
         }
     }
 
@@ -423,18 +437,17 @@ impl Keeper {
 
     /// User activity in this tab.
     pub fn touch(&mut self, now: f64) {
-        let Some(session) = &self.session else {
+        if self.session.is_none() {
             self.activity.touched(now);
             return;
-        };
+        }
         let share = self.activity.touch_and_share(&self.config, now);
         if !share {
             return;
         }
-        if self.config.cross_tab {
-            self.out.push(Output::Post(TabMessage::Activity(now)));
-        }
+        self.post(TabMessage::Activity(now));
         // Remembered in the record too, so that a restart does not forget an idle session.
+        let Some(session) = &self.session else { return };
         let mut updated = session.clone();
         updated.active_at = Some(now);
         if self.placement.rewrite(&updated) {
@@ -445,7 +458,7 @@ impl Keeper {
     // ---- Refreshing: the keeper's side of the protocol in `crate::refresh`. ----
 
     /// Starts a refresh run (the timer found one due, or a caller needs one).
-    fn start_refresh(&mut self, now: f64) {
+    fn start_refresh(&mut self, forced: bool, now: f64) {
         let Some(session) = &self.session else { return };
         let mut tokens = self.current_tokens_of(session);
         tokens.expires_in = None;
@@ -456,7 +469,7 @@ impl Keeper {
         let id = self.refreshing.next_run_id;
         self.refreshing.next_run_id = id.wrapping_add(1).max(1);
         self.refreshing.again = false;
-        self.refreshing.run = Some(RefreshRun::new(id, ticket, now));
+        self.refreshing.run = Some(RefreshRun::new(id, ticket, forced, now));
         self.out.event(Event::Refreshing);
         self.out.push(Output::StartRefresh(id));
     }
@@ -501,7 +514,7 @@ impl Keeper {
             self.refreshing.last_ended_ms = now;
             self.tick(now);
             if std::mem::take(&mut self.refreshing.again) && self.refreshing.run.is_none() {
-                self.start_refresh(now);
+                self.start_refresh(false, now);
             }
         } else {
             self.refreshing.run = Some(run);
@@ -525,6 +538,9 @@ impl Keeper {
         };
         if !differs(&stored) {
             return false;
+        }
+        if !record::same_subject(self.session.as_ref(), &stored) {
+            return false; // another user's record: planted, not another tab's refresh
         }
         self.placement.now_shared();
         self.hold(stored, ChangeOrigin::OtherTab);
@@ -598,14 +614,16 @@ impl Keeper {
             .push(Output::Settle(Settlement { access, refresh }));
     }
 
-    /// Holds refreshes back until `until`, telling callers `error`; the other tabs of the
-    /// origin hold theirs back too (the server's Retry-After, a CORS refusal and a back-off
-    /// are the origin's, not one tab's).
-    pub(crate) fn hold_refreshes(&mut self, hold: Hold, until: f64, error: KeeperError) {
+    /// Holds refreshes back until `until` (at most [`HOLD_CAP_MS`] for a server's pause),
+    /// telling callers `error`; the other tabs of the origin hold theirs back too (the server's
+    /// Retry-After, a CORS refusal and a back-off are the origin's, not one tab's).
+    pub(crate) fn hold_refreshes(&mut self, hold: Hold, until: f64, error: KeeperError, now: f64) {
+        let until = match hold {
+            Hold::Cors => until,
+            Hold::GaveUp | Hold::RetryAfter => until.min(now + HOLD_CAP_MS),
+        };
         self.refreshing.held = Some((hold, until, error));
-        if self.config.cross_tab {
-            self.out.push(Output::Post(TabMessage::Held(hold, until)));
-        }
+        self.tell_tabs_to_hold(hold, until);
     }
 
     /// Why refreshes are held back at `now`, if they are.
@@ -613,11 +631,61 @@ impl Keeper {
         self.refreshing.held.filter(|h| h.1 > now).map(|h| h.2)
     }
 
-    /// Tells the other tabs to hold refreshes back until `until` (this tab's run waits anyway).
+    /// Tells the other tabs to hold refreshes back until `until` (this tab's run waits anyway):
+    /// a message for the tabs listening now, and an announcement under the refresh lock for
+    /// the next tab to take it.
     pub(crate) fn tell_tabs_to_hold(&mut self, hold: Hold, until: f64) {
-        if self.config.cross_tab {
-            self.out.push(Output::Post(TabMessage::Held(hold, until)));
+        if self.config.shares_refreshes() {
+            self.refreshing.to_announce = Some((hold, until));
         }
+        self.post(TabMessage::Held(hold, until));
+    }
+
+    /// The hold to announce before the refresh lock is released, if one was met.
+    pub(crate) fn take_hold_to_announce(&mut self) -> Option<(Hold, f64)> {
+        self.refreshing.to_announce.take()
+    }
+
+    /// The name of the shared lock that announces a hold of this tab's, held until `until`
+    /// (remembered: a tab does not obey its own announcement).
+    pub(crate) fn announce_hold(&mut self, hold: Hold, until: f64) -> String {
+        let mut notice = String::from(hold.as_str());
+        notice.push(':');
+        crate::record::push_u64(&mut notice, until.max(0.0) as u64);
+        let name = [
+            hold_announcement_prefix(&self.config.namespace),
+            notice.clone(),
+        ]
+        .concat();
+        self.refreshing.announced.push((notice, until));
+        name
+    }
+
+    /// Holds other tabs announced under the refresh lock (`reason:until` each): obeyed as
+    /// their messages are. The error to tell callers, if one holds refreshes back now.
+    pub(crate) fn learn_announced_holds(
+        &mut self,
+        holds: &[String],
+        now: f64,
+    ) -> Option<KeeperError> {
+        self.refreshing.announced.retain(|(_, until)| *until > now);
+        for notice in holds {
+            if self
+                .refreshing
+                .announced
+                .iter()
+                .any(|(mine, _)| mine == notice)
+            {
+                continue;
+            }
+            let Some((reason, until)) = notice.split_once(':') else {
+                continue;
+            };
+            if let (Some(hold), Ok(until)) = (Hold::from_name(reason), until.parse::<f64>()) {
+                self.held_by_another_tab(hold, until, now);
+            }
+        }
+        self.held_by(now)
     }
 
     /// A server refused a DPoP proof as badly timed: its `Date` is the time for the retried
@@ -628,11 +696,16 @@ impl Keeper {
     }
 
     /// Another tab holds refreshes back: so does this one, unless it already holds longer.
-    fn held_by_another_tab(&mut self, hold: Hold, until: f64) {
-        if self
-            .refreshing
-            .held
-            .is_some_and(|(_, mine, _)| mine >= until)
+    /// What another tab says is clamped to `retry.maxDelayMs` (never more than an hour): a
+    /// forging page must not stop refreshing for long, and this tab's own next try, under the
+    /// lock, learns again of a hold still announced there.
+    fn held_by_another_tab(&mut self, hold: Hold, until: f64, now: f64) {
+        let until = until.min(now + self.config.retry.max_delay_ms.min(HOLD_CAP_MS));
+        if until <= now
+            || self
+                .refreshing
+                .held
+                .is_some_and(|(_, mine, _)| mine >= until)
         {
             return;
         }
@@ -640,13 +713,52 @@ impl Keeper {
             Hold::Cors => KeeperError::RefreshCors,
             Hold::GaveUp | Hold::RetryAfter => KeeperError::RefreshFailed,
         };
+        let news = !matches!(self.refreshing.held, Some((h, ..)) if h == hold);
+        if hold == Hold::Cors && news {
+            // The app must fix its server: every tab says so, not only the one that asked.
+            self.report(error, None);
+        }
         self.refreshing.held = Some((hold, until, error));
+    }
+
+    /// Tells the other tabs `message`: sealed under the refresh token where tabs share one
+    /// (only a tab holding it can read it or forge it), in the clear otherwise. A sign-out is
+    /// never sealed: it must reach every tab, and carries nothing to protect.
+    fn post(&mut self, message: TabMessage) {
+        if !self.config.cross_tab {
+            return;
+        }
+        match (message, self.shared_refresh_token()) {
+            (TabMessage::Cleared(_), _) | (_, None) => self.out.push(Output::Post(message)),
+            (message, Some(secret)) => {
+                let secret = secret.to_owned();
+                self.out.push(Output::PostSealed {
+                    message,
+                    spent: fingerprint(&secret),
+                    secret,
+                })
+            }
+        }
+    }
+
+    /// The refresh token this tab shares with the other tabs of its session, if it does.
+    pub(crate) fn shared_refresh_token(&self) -> Option<&str> {
+        if !self.config.shares_refreshes() {
+            return None;
+        }
+        self.session.as_ref()?.refresh_token.as_deref()
     }
 
     /// Reports an error to the app (`error` event), with the server's `Retry-After`.
     pub(crate) fn report(&mut self, error: KeeperError, retry_after_s: Option<f64>) {
         self.out.event(Event::Error(error, retry_after_s));
     }
+}
+
+/// The prefix of the names of shared locks that announce holds (see
+/// [`Keeper::hold_announcement_name`]).
+pub fn hold_announcement_prefix(namespace: &str) -> String {
+    ["tokenkeeper:", namespace, ":held:"].concat()
 }
 
 /// Scrambles a seed so that nearby seeds give unrelated xorshift sequences.

@@ -89,8 +89,20 @@ pub enum Revocation {
 pub enum Output {
     /// Tell the app's listeners.
     Event(Event),
-    /// Tell the other tabs.
+    /// Tell the other tabs (a sign-out, or a message from a tab without a shared refresh
+    /// token).
     Post(TabMessage),
+    /// Tell the tabs holding the same refresh token, sealed under a key derived from it
+    /// (`secret`; `spent` names it): activity and holds from a tab that shares its refresh
+    /// token, which other same-origin pages must not be able to forge.
+    PostSealed {
+        /// The message.
+        message: TabMessage,
+        /// [`crate::sha256::fingerprint`] of the refresh token held.
+        spent: String,
+        /// The refresh token held: the key material.
+        secret: String,
+    },
     /// Tell a tab holding the same spent refresh token (a duplicated tab with its own
     /// sessionStorage) about the rotation, encrypted under a key derived from `secret` (the
     /// spent refresh token) so that only such a tab can read it; `spent` names it.

@@ -11,11 +11,14 @@ impl Keeper {
     pub fn on_shared_storage_changed(&mut self, now: f64) {
         match self.placement.read_shared() {
             Some(Ok(Record::Session(s))) => {
-                let adopt = self.session.is_none() || self.placement.is_shared();
+                let adopt = (self.session.is_none() || self.placement.is_shared())
+                    && record::same_subject(self.session.as_ref(), &s);
                 let same_tokens = self.session.as_ref().is_some_and(|c| {
                     c.access_token == s.access_token && c.refresh_token == s.refresh_token
                 });
-                if let Some(active) = s.active_at {
+                // Activity counts from a record this tab adopts (one planted for another user
+                // must not keep this session alive either).
+                if let (Some(active), true) = (s.active_at, adopt) {
                     self.activity.touched(active.min(now));
                 }
                 if adopt && !same_tokens {
@@ -36,12 +39,19 @@ impl Keeper {
         self.tick(now);
     }
 
-    /// A message from another tab.
-    pub fn on_tab_message(&mut self, message: TabMessage, now: f64) {
+    /// A message from another tab; `sealed` when it came sealed under the refresh token this
+    /// tab holds. Where tabs share a refresh token, activity and holds count only sealed: any
+    /// same-origin page can post on the channel, but only a tab of the session can seal.
+    pub fn on_tab_message(&mut self, message: TabMessage, sealed: bool, now: f64) {
+        let needs_seal =
+            !matches!(message, TabMessage::Cleared(_)) && self.shared_refresh_token().is_some();
+        if needs_seal && !sealed {
+            return;
+        }
         match message {
             TabMessage::Cleared(reason) => self.sign_out_here(reason),
             TabMessage::Activity(at) => self.activity.touched(at.min(now)),
-            TabMessage::Held(hold, until) => self.held_by_another_tab(hold, until),
+            TabMessage::Held(hold, until) => self.held_by_another_tab(hold, until, now),
         }
         self.tick(now);
     }

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { generateKeyPairSync, sign as signWith, createHash, randomUUID } from "node:crypto";
-import { issuerBrowserSuite, oauthOptions, openKeeperPage, events, until } from "../support/issuer-page.mjs";
+import { issuerBrowserSuite, oauthOptions, openKeeperPage, events, until, presented } from "../support/issuer-page.mjs";
 import { recordToken } from "../support/leak-scan.mjs";
 
 const withIssuer = issuerBrowserSuite({ dpop: "nonce" });
@@ -167,3 +167,64 @@ test("a keeper with dpop: true that is given a Bearer token says so with ERR_DPO
     );
   });
 });
+
+/** Tab B's part: the key pair evicted from IndexedDB (the session's key is gone for good in
+ *  this tab; tab A still holds it in memory), or IndexedDB not there at all. */
+const KEY_LOSSES = {
+  "key evicted": {
+    before: (page) =>
+      page.evaluate(
+        () =>
+          new Promise((resolve, reject) => {
+            const open = indexedDB.open("tokenkeeper-dpop");
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+              const tx = open.result.transaction("keys", "readwrite");
+              tx.objectStore("keys").delete("tokenkeeper");
+              tx.oncomplete = () => (open.result.close(), resolve());
+              tx.onerror = () => reject(tx.error);
+            };
+          }),
+      ),
+  },
+  "IndexedDB unavailable": {
+    init: () => Object.defineProperty(globalThis, "indexedDB", { value: undefined, configurable: true }),
+  },
+};
+
+for (const [loss, { before, init }] of Object.entries(KEY_LOSSES)) {
+  test(`${loss} in tab B: B never presents the refresh token (ERR_DPOP_UNAVAILABLE there), tab A stays signed in and refreshes`, async () => {
+    await withIssuer({ accessTokenTtl: 600 }, async (issuer, context) => {
+      const options = oauthOptions(issuer, { dpop: true });
+      const a = await openKeeperPage(context, issuer.origin, options);
+      await signInBound(a, issuer, { remember: true });
+      const b = await openKeeperPage(context, issuer.origin, options, { init });
+      assert.notEqual(await b.evaluate(() => window.keeper.accessToken), undefined, "B restored the session");
+      await before?.(b);
+      const outcome = await b.evaluate(() =>
+        window.keeper.refresh().then(
+          () => "refreshed",
+          (e) => e.code,
+        ),
+      );
+      assert.equal(outcome, "ERR_DPOP_UNAVAILABLE");
+      assert.deepEqual(presented(issuer), [], "no token request from tab B");
+      assert.deepEqual(
+        (await events(b, "error")).map((e) => e.detail.code),
+        ["ERR_DPOP_UNAVAILABLE"],
+      );
+      // Nobody is signed out; tab A refreshes with its key, and B takes the new tokens.
+      assert.notEqual(await b.evaluate(() => window.keeper.accessToken), undefined);
+      assert.equal(await a.evaluate(() => window.keeper.refresh().then(() => "refreshed")), "refreshed");
+      assert.equal(issuer.stats.refreshes, 1);
+      assert.equal(issuer.stats.dpopFailures, 0);
+      assert.equal(issuer.stats.reuseDetections, 0);
+      const refreshed = await a.evaluate(() => window.keeper.accessToken);
+      await until(
+        async () => (await b.evaluate(() => window.keeper.accessToken)) === refreshed,
+        "B adopting A's refresh",
+      );
+      for (const tab of [a, b]) assert.deepEqual(await events(tab, "cleared"), []);
+    });
+  });
+}

@@ -391,6 +391,103 @@ test("bad input throws typed errors and loses nothing", async () => {
   await context.close();
 });
 
+test("a reload does not restart maxSessionSeconds: signed out N s after the sign-in, not after the reload", async () => {
+  const context = await browser.newContext();
+  const tab = await openTab(context, { maxSessionSeconds: 4 });
+  const signedInAt = await tab.evaluate(
+    (t) => {
+      window.keeper.setTokens({ accessToken: t });
+      return Date.now();
+    },
+    await accessToken(),
+  );
+  await new Promise((r) => setTimeout(r, 2_000));
+  await tab.reload();
+  await tab.waitForFunction(() => document.getElementById("out").textContent === "ready");
+  assert.notEqual((await state(tab)).accessToken, undefined, "the reload restored the session");
+  await tab.waitForFunction(() => window.events.some((e) => e.type === "cleared"), null, { timeout: 5_000 });
+  const cleared = (await recordEvents(tab)).filter((e) => e.type === "cleared");
+  assert.deepEqual(
+    cleared.map((e) => e.detail),
+    [{ reason: "max_session" }],
+  );
+  const after = cleared[0].at - signedInAt;
+  assert.ok(after >= 3_900 && after < 4_900, `signed out ${after} ms after the sign-in`);
+  await context.close();
+});
+
+test("setTokens without remember right after a remembered sign-in (no clear() between) leaves no session for a new tab", async () => {
+  const context = await browser.newContext();
+  const tab = await openTab(context, {});
+  await tab.evaluate(
+    ([a, r]) => window.keeper.setTokens({ accessToken: a, refreshToken: r }, { remember: true }),
+    [await accessToken(), refreshToken()],
+  );
+  assert.equal((await state(tab)).storageKind, "local");
+  const notRemembered = await accessToken();
+  await tab.evaluate(
+    ([a, r]) => window.keeper.setTokens({ accessToken: a, refreshToken: r }, { remember: false }),
+    [notRemembered, refreshToken()],
+  );
+  const after = await state(tab);
+  assert.equal(after.storageKind, "session");
+  assert.deepEqual(after.local, {}, "the remembered record is gone from localStorage");
+  const other = await openTab(context, {});
+  assert.equal((await state(other)).accessToken, undefined, "a new tab restores nothing");
+  await tab.reload();
+  await tab.waitForFunction(() => document.getElementById("out").textContent === "ready");
+  assert.equal((await state(tab)).accessToken, notRemembered, "a reload restores the tab's own session");
+  await context.close();
+});
+
+test("a record for another user written under the key by another page is not adopted: keeper.fetch keeps sending the tab's own token", async () => {
+  const context = await browser.newContext();
+  const tab = await openTab(context, {});
+  const alice = await accessToken(3600, { sub: "alice" });
+  await tab.evaluate(
+    ([a, r]) => window.keeper.setTokens({ accessToken: a, refreshToken: r }, { remember: true }),
+    [alice, refreshToken()],
+  );
+  await tab.evaluate(() => {
+    window.storageEvents = 0;
+    addEventListener("storage", () => (window.storageEvents += 1)); // after the keeper's listener
+  });
+  // Another same-origin page (no keeper in it) plants a well-formed, newer record for mallory.
+  const planter = await context.newPage();
+  await planter.goto(`${site.url}/pages/plain.html`);
+  const mallory = await accessToken(3600, { sub: "mallory" });
+  await planter.evaluate(
+    ([m, r]) =>
+      localStorage.setItem(
+        "tokenkeeper:tokens",
+        JSON.stringify({
+          format: "tokenkeeper",
+          v: 1,
+          accessToken: m,
+          refreshToken: r,
+          signedInAt: Date.now(),
+          updatedAt: Date.now(),
+        }),
+      ),
+    [mallory, refreshToken()],
+  );
+  await tab.waitForFunction(() => window.storageEvents > 0, null, { timeout: 2_000 });
+  // Compared as booleans: a failure message must not print either token.
+  assert.ok((await state(tab)).accessToken === alice, "the tab still holds alice's session");
+  const sent = [];
+  await tab.route("**/api/me", (route) => {
+    sent.push(route.request().headers().authorization);
+    return route.fulfill({ status: 200, body: "{}" });
+  });
+  const status = await tab.evaluate(() => window.keeper.fetch("/api/me").then((r) => r.status));
+  assert.equal(status, 200);
+  assert.equal(sent.length, 1);
+  assert.ok(sent[0] === `Bearer ${alice}`, "keeper.fetch sent alice's token");
+  const events = await recordEvents(tab);
+  assert.ok(!events.some((e) => e.type === "changed" && e.detail.origin === "other-tab"), "no adoption");
+  await context.close();
+});
+
 test("no token text in any event, error or console message of these tests", () => {
   assert.ok(seenTokens.length > 10 && seenTexts.length > 5);
   assertNoTokenText(seenTexts, seenTokens, "an event, error or console line");

@@ -371,6 +371,40 @@ test("a refresh request that never answers is abandoned after requestTimeoutMs (
   }
 });
 
+test("a hanging token request is aborted after requestTimeoutMs: getAccessToken() rejects within 5 s, not at the runner's limit", async () => {
+  const { startTestIssuer } = await testKit();
+  const issuer = await startTestIssuer({ accessTokenTtl: 2 });
+  const keeper = new tk.TokenKeeper({
+    storage: "memory",
+    requestTimeoutMs: 1000,
+    oauth: { tokenEndpoint: issuer.tokenEndpoint, clientId: issuer.clientId },
+  });
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  try {
+    for (let i = 0; i < 5; i++) issuer.failNext("hang"); // every attempt of this test hangs
+    const tokens = issuer.signIn();
+    recordToken(tokens.access_token);
+    recordToken(tokens.refresh_token);
+    keeper.setTokens(tokens);
+    // Past exp: there is no token to fall back on, so the caller hears of the request's fate.
+    await new Promise((r) => setTimeout(r, 2_200));
+    const outcome = await Promise.race([
+      keeper.getAccessToken().then(
+        () => "a token",
+        (e) => e.code,
+      ),
+      new Promise((r) => (timer = setTimeout(() => r("still waiting after 5 s"), 5_000))),
+    ]);
+    assert.equal(outcome, "ERR_REFRESH_TIMEOUT");
+    assert.ok(issuer.stats.requests.length >= 1, "a token request was sent");
+  } finally {
+    clearTimeout(timer);
+    keeper.dispose();
+    await issuer.close();
+  }
+});
+
 test("no error the keeper throws or reports carries token text (setTokens, refresh, fetch; JWTs with bad segments)", async () => {
   const keeper = new tk.TokenKeeper({ storage: "memory" });
   const errors = [];

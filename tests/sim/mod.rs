@@ -11,12 +11,13 @@ use std::rc::Rc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use tokenkeeper::keeper::{Access, Event, Keeper, KeeperConfig, Output, RefreshVia};
+use tokenkeeper::keeper::{Access, Event, Keeper, KeeperConfig, Output, RefreshVia, TabMessage};
 use tokenkeeper::oauth::OAuthClient;
 use tokenkeeper::refresh::{HttpAnswer, Report, Settlement, Step, TokenRequest};
 use tokenkeeper::store::{MemoryStore, Store, StoreError};
 use tokenkeeper::tokens::TokenSet;
 use tokenkeeper::KeeperError;
+use tokenkeeper::{calls, wire};
 
 pub const T0: f64 = 1_700_000_000_000.0;
 pub const ENDPOINT: &str = "https://issuer.example/token";
@@ -83,6 +84,8 @@ pub struct Server {
     /// Whether a refresh issues a new refresh token (else the answer carries none and the
     /// one presented stays valid).
     pub rotates: bool,
+    /// The `token_type` of refreshed tokens ("DPoP" for sender-constrained ones).
+    pub token_type: &'static str,
     current_rt: String,
     spent: Vec<String>,
     issued: u32,
@@ -104,6 +107,7 @@ impl Server {
             allows_cors: true,
             latency_ms: 30.0,
             rotates: true,
+            token_type: "Bearer",
             current_rt: String::new(),
             spent: Vec::new(),
             issued: 0,
@@ -213,9 +217,10 @@ impl Server {
             String::new()
         };
         let body = format!(
-            r#"{{"access_token":"{}","refresh_token":"{}","token_type":"Bearer"{expires_in}}}"#,
+            r#"{{"access_token":"{}","refresh_token":"{}","token_type":"{}"{expires_in}}}"#,
             t.access_token,
             t.refresh_token.unwrap(),
+            self.token_type,
         );
         let mut answer = self.answer(200, body, client_now);
         if let Some(Fault::Date(off)) = fault {
@@ -269,6 +274,8 @@ pub struct Tab {
     pub gets_tab_messages: bool,
     /// Closed: its timers, steps and listeners are gone.
     pub closed: bool,
+    /// The DPoP key this tab's IndexedDB gives it (`None`: none can be had).
+    pub dpop_jwk: Option<String>,
 }
 
 impl std::ops::Deref for View {
@@ -293,7 +300,8 @@ pub struct World {
     deliveries: Vec<(f64, usize, String, Option<String>)>,
     /// A script outside the keepers holds the refresh lock (a hostile page).
     pub lock_squatted: bool,
-    /// The public JWK of the namespace's DPoP key, as IndexedDB would give it (`None`: no key).
+    /// The public JWK of the namespace's DPoP key, as IndexedDB would give it to the tabs
+    /// opened from now on (`None`: no key); each tab's own is `Tab::dpop_jwk`.
     pub dpop_jwk: Option<String>,
 }
 
@@ -356,6 +364,7 @@ impl World {
             gets_storage_events: true,
             gets_tab_messages: true,
             closed: false,
+            dpop_jwk: self.dpop_jwk.clone(),
         });
         let i = self.tabs.len() - 1;
         self.flush(i);
@@ -445,8 +454,18 @@ impl World {
                 Output::Post(m) => {
                     for j in 0..self.tabs.len() {
                         if j != i && self.tabs[j].gets_tab_messages {
-                            self.tabs[j].keeper.on_tab_message(m, self.now);
-                            self.flush(j);
+                            self.deliver_tab_message(j, &m, false);
+                        }
+                    }
+                }
+                // Only a tab holding the refresh token it is sealed under can open it.
+                Output::PostSealed { message, spent, .. } => {
+                    for j in 0..self.tabs.len() {
+                        if j != i
+                            && self.tabs[j].gets_tab_messages
+                            && self.tabs[j].keeper.rotation_secret(&spent).is_some()
+                        {
+                            self.deliver_tab_message(j, &message, true);
                         }
                     }
                 }
@@ -485,6 +504,18 @@ impl World {
             }
         }
         self.share_writes(i);
+    }
+
+    /// Hands tab `j` a message from another tab as the facade does: the message as its JSON
+    /// (what crosses the BroadcastChannel) inside a `tabMessage` call.
+    pub fn deliver_tab_message(&mut self, j: usize, m: &TabMessage, sealed: bool) {
+        let request = format!(
+            r#"{{"op":"tabMessage","now":{},"message":{},"sealed":{sealed}}}"#,
+            self.now,
+            wire::tab_message(m)
+        );
+        calls::deliver(&mut self.tabs[j].keeper, &request);
+        self.flush(j);
     }
 
     fn set_step(&mut self, i: usize, id: u32, step: Step) {
@@ -545,25 +576,40 @@ impl World {
                 }
                 Report::Ok
             }
-            Step::QueryRotation { prefix } => {
+            Step::QueryRotation {
+                prefix,
+                hold_prefix,
+            } => {
                 let now = self.now;
                 self.announcements.retain(|(_, until)| *until > now);
-                let latest = if self.lock_queries {
-                    self.announcements
-                        .iter()
-                        .filter_map(|(n, _)| n.strip_prefix(prefix.as_str())?.parse::<f64>().ok())
-                        .fold(f64::NEG_INFINITY, f64::max)
-                } else {
-                    f64::NEG_INFINITY
-                };
-                Report::Rotation(latest)
+                if !self.lock_queries {
+                    return self.report(
+                        i,
+                        id,
+                        Report::Rotation {
+                            latest: f64::NEG_INFINITY,
+                            holds: vec![],
+                        },
+                    );
+                }
+                let latest = self
+                    .announcements
+                    .iter()
+                    .filter_map(|(n, _)| n.strip_prefix(prefix.as_str())?.parse::<f64>().ok())
+                    .fold(f64::NEG_INFINITY, f64::max);
+                let holds = self
+                    .announcements
+                    .iter()
+                    .filter_map(|(n, _)| Some(n.strip_prefix(hold_prefix.as_str())?.to_owned()))
+                    .collect();
+                Report::Rotation { latest, holds }
             }
             Step::Announce { name, hold_ms } => {
                 self.announcements.push((name.clone(), self.now + hold_ms));
                 Report::Ok
             }
             Step::Wait { .. } => Report::Waited,
-            Step::LoadKey => match &self.dpop_jwk {
+            Step::LoadKey => match &self.tabs[i].dpop_jwk {
                 Some(jwk) => Report::Key(jwk.clone()),
                 None => Report::NoKey,
             },
@@ -597,6 +643,11 @@ impl World {
             },
             Step::Done => return false,
         };
+        self.report(i, id, report)
+    }
+
+    /// Feeds tab `i`'s run `id` its report and takes the next step; true.
+    fn report(&mut self, i: usize, id: u32, report: Report) -> bool {
         let next = self.tabs[i].keeper.advance_refresh(id, report, self.now);
         self.set_step(i, id, next);
         self.flush(i);
