@@ -147,7 +147,10 @@ fn a_date_on_a_refused_proof_sets_the_retried_proofs_iat_and_never_makes_an_expi
     while sent.len() < 2 {
         report = match k.advance_refresh(id, report, now) {
             Step::Lock { .. } => Report::Locked,
-            Step::QueryRotation { .. } => Report::Rotation(f64::NEG_INFINITY),
+            Step::QueryRotation { .. } => Report::Rotation {
+                latest: f64::NEG_INFINITY,
+                holds: vec![],
+            },
             Step::LoadKey => Report::Key(RFC_9449_JWK.into()),
             Step::Send(request) => {
                 sent.push(request);
