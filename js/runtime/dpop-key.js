@@ -3,6 +3,8 @@
 // included, can read the private key out), one per namespace, kept in IndexedDB so that
 // reloads and tabs share it (in memory where IndexedDB is missing, e.g. Node).
 
+import { platformCrypto } from "./globals.js";
+
 const DB = "tokenkeeper-dpop";
 const STORE = "keys";
 const ALGORITHM = { name: "ECDSA", namedCurve: "P-256" };
@@ -63,7 +65,7 @@ export class DpopKey {
   }
 
   async #load() {
-    const subtle = globalThis.crypto?.subtle;
+    const subtle = platformCrypto();
     if (!subtle) throw new Error("no WebCrypto");
     const db = await openDatabase();
     const ns = this.#namespace;
@@ -92,18 +94,18 @@ export class DpopKey {
   /** The public key as a JWK (x, y): what proofs carry and the thumbprint is made of. */
   async publicJwk() {
     const { publicKey } = await this.keyPair();
-    const { kty, crv, x, y } = await crypto.subtle.exportKey("jwk", publicKey);
+    const subtle = platformCrypto();
+    if (!subtle) throw new Error("no WebCrypto");
+    const { kty, crv, x, y } = await subtle.exportKey("jwk", publicKey);
     return { kty, crv, x, y };
   }
 
   /** The 64-byte ES256 signature (r || s) of `text`. */
   async sign(/** @type {string} */ text) {
     const { privateKey } = await this.keyPair();
-    const signature = await crypto.subtle.sign(
-      { name: "ECDSA", hash: "SHA-256" },
-      privateKey,
-      new TextEncoder().encode(text),
-    );
+    const subtle = platformCrypto();
+    if (!subtle) throw new Error("no WebCrypto");
+    const signature = await subtle.sign({ name: "ECDSA", hash: "SHA-256" }, privateKey, new TextEncoder().encode(text));
     return new Uint8Array(signature);
   }
 

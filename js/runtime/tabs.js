@@ -5,13 +5,16 @@
 // AES-GCM under a key derived (HKDF-SHA-256) from the spent refresh token: only a tab that
 // holds that token can read it, and a forged message without it fails authentication.
 
+import { platformCrypto } from "./globals.js";
+
 const encoder = new TextEncoder();
 const SALT = encoder.encode("tokenkeeper rotation v1");
 
 /** The AES-GCM key for rotations of the refresh token `secret`, named `spent`. */
 async function rotationKey(/** @type {string} */ secret, /** @type {string} */ spent) {
-  const material = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
-  return crypto.subtle.deriveKey(
+  const subtle = /** @type {import("./globals.js").PlatformCrypto} */ (platformCrypto());
+  const material = await subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
+  return subtle.deriveKey(
     { name: "HKDF", hash: "SHA-256", salt: SALT, info: encoder.encode(spent) },
     material,
     { name: "AES-GCM", length: 256 },
@@ -27,9 +30,10 @@ async function seal(
   /** @type {string} */ purpose,
   /** @type {string} */ plain,
 ) {
-  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const subtle = /** @type {import("./globals.js").PlatformCrypto} */ (platformCrypto());
+  const iv = subtle.getRandomValues(new Uint8Array(12));
   const key = await rotationKey(secret, spent);
-  const sealed = await crypto.subtle.encrypt(
+  const sealed = await subtle.encrypt(
     { name: "AES-GCM", iv, additionalData: encoder.encode(purpose + spent) },
     key,
     encoder.encode(plain),
@@ -86,7 +90,7 @@ export class TabChannel {
     /** @type {string} */ secret,
     /** @type {string} */ plain,
   ) {
-    if (!this.#channel || !globalThis.crypto?.subtle) return;
+    if (!this.#channel || !platformCrypto()) return;
     try {
       const sealed = await seal(secret, spent, purpose, plain);
       this.#channel?.postMessage({ type, ...sealed });
@@ -108,14 +112,15 @@ export class TabChannel {
     )
       return;
     const secret = this.#handlers.secretFor(spent);
-    if (!secret) return;
+    const subtle = platformCrypto();
+    if (!secret || !subtle) return;
     const rotation = data.type === "rotated";
     let plain;
     try {
       const key = await rotationKey(secret, spent);
       const nonce = /** @type {Uint8Array<ArrayBuffer>} */ (iv);
       const purpose = rotation ? ROTATION : MESSAGE;
-      const opened = await crypto.subtle.decrypt(
+      const opened = await subtle.decrypt(
         { name: "AES-GCM", iv: nonce, additionalData: encoder.encode(purpose + spent) },
         key,
         sealed,

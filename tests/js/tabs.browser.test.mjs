@@ -258,3 +258,31 @@ test("a forging same-origin page: its activity and holds are ignored where tabs 
     await until(async () => !(await signedIn(a)), "signed out by the forged message", 2000);
   });
 });
+
+test("a WebCrypto wrapper installed after init() never sees a sealed message between tabs", async () => {
+  await withIssuer({}, async (issuer, context) => {
+    // Installed after the page's init(): wraps every SubtleCrypto call, as an injected script could.
+    const wrap = () => {
+      window.cryptoCalls = 0;
+      for (const name of ["importKey", "deriveKey", "encrypt", "decrypt"]) {
+        const original = SubtleCrypto.prototype[name];
+        SubtleCrypto.prototype[name] = function (...args) {
+          window.cryptoCalls++;
+          return original.apply(this, args);
+        };
+      }
+    };
+    const options = oauthOptions(issuer, { storage: "local", idleTimeoutSeconds: 600 });
+    const a = await openKeeperPage(context, issuer.origin, options);
+    const b = await openKeeperPage(context, issuer.origin, options);
+    await a.evaluate(wrap);
+    await b.evaluate(wrap);
+    await signIn(a, issuer, { remember: true });
+    await until(() => signedIn(b), "B signed in");
+    // Activity between tabs sharing a refresh token travels sealed under it: B unseals it.
+    await a.evaluate(() => window.keeper.touch());
+    await sleep(500);
+    assert.equal(await a.evaluate(() => window.cryptoCalls), 0, "A sealed with the WebCrypto of init()");
+    assert.equal(await b.evaluate(() => window.cryptoCalls), 0, "B unsealed with the WebCrypto of init()");
+  });
+});
