@@ -16,6 +16,19 @@ import { DpopKey } from "./runtime/dpop-key.js";
 import { postRevocation } from "./runtime/http.js";
 import { platformFetch } from "./runtime/globals.js";
 
+/** @typedef {import("./generated/protocol.js").Output} Output */
+/** @typedef {import("./generated/protocol.js").Report} Report */
+/** @typedef {import("./generated/protocol.js").OpName} OpName */
+/** @typedef {import("./generated/protocol.js").OpArgs} OpArgs */
+/** @typedef {import("./generated/protocol.js").OpResults} OpResults */
+/** @typedef {import("./generated/protocol.js").EventOutput} EventOutput */
+/** @template R @typedef {import("./generated/protocol.js").Reply<R>} Reply */
+
+/** An output this facade does not know (the generated types make this unreachable). */
+function unknownOutput(/** @type {never} */ output) {
+  void output;
+}
+
 const EVENTS = new Set(["changed", "refreshing", "refreshed", "expired", "error", "cleared", "idle-warning"]);
 
 /** Reports a listener's exception without stopping the other listeners. */
@@ -99,7 +112,7 @@ export class TokenKeeper {
   #dpopQueue = Promise.resolve();
   #requestTimeoutMs = 10000;
   /** Outputs of starting up, held until the caller could subscribe (then null). */
-  /** @type {object[] | null} */
+  /** @type {Output[] | null} */
   #startup = [];
 
   /** @param {any} [options] */
@@ -185,12 +198,16 @@ export class TokenKeeper {
   /**
    * One call into the keeper (src/calls.rs): carries out the outputs it queued, re-arms the
    * timer, and returns the reply (`r`: result, `e`: error reply). After dispose(): nothing.
-   * @returns {{ r?: any, e?: any } | undefined}
+   * @template {OpName} K
+   * @param {K} op
+   * @param {OpArgs[K]} [args]
+   * @returns {Reply<OpResults[K]> | undefined}
    */
-  #call(/** @type {string} */ op, /** @type {object} */ args = {}) {
+  #call(op, args) {
     const handle = this.#handle;
     if (handle === null) return undefined;
     const now = this.#now();
+    /** @type {Reply<OpResults[K]>} */
     const reply = JSON.parse(handle.call(JSON.stringify({ op, now, ...args })));
     if (reply.out) for (const output of reply.out) this.#carryOut(output);
     if (this.#handle !== null) this.#timer.schedule(reply.wake ?? NaN, now);
@@ -199,16 +216,19 @@ export class TokenKeeper {
 
   /** The keeper's state for the getters: the tokens held (never the refresh token). */
   #state() {
-    return this.#call("state")?.r;
+    return /** @type {import("./generated/protocol.js").KeeperState} */ (this.#call("state")?.r);
   }
 
-  #carryOut(/** @type {any} */ o) {
+  #carryOut(/** @type {Output} */ o) {
     if (this.#startup !== null) return void this.#startup.push(o);
     switch (o.t) {
       case "event":
         return this.#emit(o);
       case "post":
-        return this.#tabs?.post(o.message, o.spent === undefined ? undefined : { spent: o.spent, secret: o.secret });
+        return this.#tabs?.post(
+          o.message,
+          o.spent === undefined || o.secret === undefined ? undefined : { spent: o.spent, secret: o.secret },
+        );
       case "rotation":
         return void this.#tabs?.postRotation(o.spent, o.secret, o.record);
       case "start":
@@ -235,12 +255,14 @@ export class TokenKeeper {
         if (dpop) this.#dpopQueue = this.#dpopQueue.then(() => dpop.forget()).catch(() => {});
         return;
       }
+      default:
+        return unknownOutput(o);
     }
   }
 
   /** Drives refresh run `run`: asks Rust for each step, carries it out, reports back. */
   async #drive(/** @type {number} */ run) {
-    /** @type {object} */
+    /** @type {Report} */
     let report = { r: "start" };
     for (;;) {
       const step = this.#call("advance", { run, report })?.r;
@@ -254,14 +276,14 @@ export class TokenKeeper {
   }
 
   /** Settles the waiting calls; `refresh()` callers wait on while retries go on. */
-  #settle(/** @type {any} */ o) {
+  #settle(/** @type {Extract<Output, { t: "settle" }>} */ o) {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) {
       const outcome = w.kind === "access" ? o.access : o.refresh;
       if (!outcome) this.#waiters.push(w);
-      else if (outcome.error) w.reject(errorFromReply(outcome.error));
-      else w.resolve(w.kind === "access" ? outcome.token : outcome.result);
+      else if (outcome.t === "error") w.reject(errorFromReply(outcome.error));
+      else w.resolve(outcome.t === "token" ? outcome.token : outcome.result);
     }
   }
 
@@ -532,7 +554,7 @@ export class TokenKeeper {
     return this.#handle ? this.#state().tokenType : undefined;
   }
 
-  #emit(/** @type {any} */ o) {
+  #emit(/** @type {EventOutput} */ o) {
     const type = o.type;
     if (type === "changed" || type === "cleared" || type === "expired") this.#fast = null;
     const listeners = this.#listeners.get(type);

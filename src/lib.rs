@@ -41,6 +41,8 @@ pub mod keeper;
 #[cfg(feature = "keeper")]
 pub mod oauth;
 #[cfg(feature = "keeper")]
+pub mod protocol;
+#[cfg(feature = "keeper")]
 pub mod record;
 #[cfg(feature = "keeper")]
 pub mod refresh;

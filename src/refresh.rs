@@ -139,6 +139,9 @@ pub enum Report {
     NoLocks,
     /// The lock request failed (the page is going away).
     LockFailed,
+    /// The browser side could not carry the step out (it threw), or sent a report this
+    /// version does not know: the run ends without spending anything more, and says so.
+    Unknown,
     /// What the lock query found.
     Rotation {
         /// The latest announced rotation's `updatedAt` (`-inf` when none).
@@ -442,8 +445,12 @@ impl RefreshRun {
                 self.begin_attempt(k, now)
             }
             // A report that does not fit the step (a bug on the other side, or a page going
-            // away): end the run without spending anything more.
-            (_, _) => {
+            // away): end the run without spending anything more; a report nobody knows is a
+            // defect the app hears of.
+            (_, report) => {
+                if report == Report::Unknown {
+                    k.report(KeeperError::RefreshFailed, None);
+                }
                 if let Phase::AnnouncingHold(after) = self.phase {
                     return self.release_lock(after);
                 }

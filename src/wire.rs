@@ -172,7 +172,7 @@ pub fn parse_tab_message(v: &Value) -> Option<TabMessage> {
 
 fn settlement(s: &Settlement) -> String {
     let access = match &s.access {
-        Ok(token) => Obj::new("token", token).end(),
+        Ok(token) => Obj::new("t", "token").str("token", token).end(),
         Err(e) => Obj::new("t", "error").raw("error", &error(*e)).end(),
     };
     let settled = Obj::new("t", "settle").raw("access", &access);
@@ -306,6 +306,7 @@ pub fn parse_report(v: &Value, now_ms: f64) -> Report {
         "locked" => Report::Locked,
         "lock-timeout" => Report::LockTimedOut,
         "no-locks" => Report::NoLocks,
+        "lock-failed" => Report::LockFailed,
         "rotation" => Report::Rotation {
             latest: number("latest").unwrap_or(f64::NEG_INFINITY),
             holds: v
@@ -348,7 +349,7 @@ pub fn parse_report(v: &Value, now_ms: f64) -> Report {
             cors_ok: v.get("corsOk").and_then(Value::as_bool).unwrap_or(false),
             reachable: v.get("reachable").and_then(Value::as_bool).unwrap_or(false),
         },
-        _ => Report::LockFailed,
+        _ => Report::Unknown,
     }
 }
 
@@ -425,7 +426,7 @@ mod tests {
                 holds: vec!["1:cors:9".into()]
             }
         );
-        assert_eq!(report("garbage"), Report::LockFailed);
-        assert_eq!(report(r#"{"r":"who knows"}"#), Report::LockFailed);
+        assert_eq!(report("garbage"), Report::Unknown);
+        assert_eq!(report(r#"{"r":"who knows"}"#), Report::Unknown);
     }
 }

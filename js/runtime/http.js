@@ -5,6 +5,8 @@
 import { MAX_RESPONSE_BYTES } from "../generated/constants.js";
 import { platformFetch } from "./globals.js";
 
+/** @typedef {import("../generated/protocol.js").Report} Report */
+
 const FORM = "application/x-www-form-urlencoded";
 
 /** Whether the browser believes it is online (true where nobody says otherwise). */
@@ -44,7 +46,10 @@ async function readLimited(/** @type {Response} */ response, /** @type {number} 
   return new TextDecoder().decode(all);
 }
 
-/** What a failed fetch or body read means for the protocol. */
+/**
+ * What a failed fetch or body read means for the protocol.
+ * @returns {Report}
+ */
 function failure(/** @type {any} */ error) {
   return error && error.name === "TimeoutError" ? { r: "timeout" } : { r: "network-error", online: online() };
 }
@@ -52,6 +57,7 @@ function failure(/** @type {any} */ error) {
 /**
  * POSTs a form to a token endpoint; resolves to the protocol's report of the answer.
  * @param {{ url: string, body: string, dpopProof?: string, timeoutMs: number }} request
+ * @returns {Promise<Report>}
  */
 export async function postForm({ url, body, dpopProof, timeoutMs }) {
   /** @type {Record<string, string>} */
@@ -88,6 +94,7 @@ export async function postForm({ url, body, dpopProof, timeoutMs }) {
 /**
  * Whether `url` answers a request with CORS, and one without. A request whose answer the page
  * may not read fails exactly like a dropped connection; only these two tell them apart.
+ * @returns {Promise<Report>}
  */
 export async function probe(/** @type {string} */ url, /** @type {number} */ timeoutMs) {
   const answers = (/** @type {RequestInit} */ init) =>

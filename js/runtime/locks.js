@@ -16,7 +16,7 @@ function webLocks() {
  * @param {string} name
  * @param {number} timeoutMs
  * @param {(release: () => void) => void} onRelease
- * @returns {Promise<{ r: string }>}
+ * @returns {Promise<import("../generated/protocol.js").Report>}
  */
 export function takeLock(name, timeoutMs, onRelease) {
   const locks = webLocks();

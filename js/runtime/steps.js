@@ -6,7 +6,16 @@ import { announce, announced, takeLock } from "./locks.js";
 import { postForm, probe } from "./http.js";
 import { tokenSetFields } from "./token-fields.js";
 
+/** @typedef {import("../generated/protocol.js").Step} Step */
+/** @typedef {import("../generated/protocol.js").Report} Report */
+
 const TIMED_OUT = Symbol("timed out");
+
+/** A step this executor does not know (the generated types make this unreachable). */
+function unknownStep(/** @type {never} */ step) {
+  void step;
+  return /** @type {Report} */ ({ r: "unknown" });
+}
 
 /** A short string property of a thrown value (an OAuth error code), else undefined. */
 function shortText(/** @type {any} */ error, /** @type {string} */ name) {
@@ -48,8 +57,11 @@ export class StepRunner {
     this.#endWait?.();
   }
 
-  /** Carries out `step` (JSON from the keeper); resolves to the report for it. */
-  async run(/** @type {any} */ step) {
+  /**
+   * Carries out `step` (from the keeper); resolves to the report for it.
+   * @returns {Promise<Report>}
+   */
+  async run(/** @type {Step} */ step) {
     switch (step.step) {
       case "lock":
         return takeLock(step.name, step.timeoutMs, (release) => (this.#release = release));
@@ -82,11 +94,14 @@ export class StepRunner {
         return this.#call(step.tokens, step.timeoutMs);
       case "probe":
         return probe(step.url, step.timeoutMs);
+      case "done":
+        return { r: "ok" }; // the facade stops before carrying it out
       default:
-        return { r: "unknown" };
+        return unknownStep(step);
     }
   }
 
+  /** @returns {Promise<Report>} */
   #wait(/** @type {number} */ ms, /** @type {boolean} */ wakeOnOnline) {
     return new Promise((resolve) => {
       const canListen = wakeOnOnline && typeof addEventListener === "function";
@@ -104,6 +119,7 @@ export class StepRunner {
   }
 
   /** The app's refresh callback, bounded by the request timeout like a token request. */
+  /** @returns {Promise<Report>} */
   async #call(/** @type {object} */ tokens, /** @type {number} */ timeoutMs) {
     const refresh = this.#host.refresh;
     if (!refresh) return { r: "callback-failed" };

@@ -1,0 +1,425 @@
+//! The protocol between the keeper and its surroundings, described once ([`schema`]) and
+//! turned into the JavaScript side's types ([`typescript`]). The codec that writes and reads
+//! these messages is [`crate::wire`] (outputs, steps, reports, tab messages) and
+//! [`crate::calls`] (the facade's calls); the tests here hold it to the schema in both
+//! directions, so a name changed on one side only fails.
+
+pub mod schema;
+pub mod typescript;
+
+#[cfg(test)]
+mod conformance {
+    use super::schema::{name_sets, Union, ACCESS_SETTLEMENT, EVENT, OPS, OUTPUT, RECORDS};
+    use super::schema::{REFRESH_SETTLEMENT, REPORT, STEP, TAB_MESSAGE};
+    use crate::error::KeeperError;
+    use crate::json::value::{self, Value};
+    use crate::keeper::{ChangeOrigin, Event, Hold, Output, Revocation, TabMessage};
+    use crate::record::ClearReason;
+    use crate::refresh::{RefreshResult, Report, Settlement, Step, TokenRequest};
+    use crate::tokens::{TokenSet, TokenType};
+    use crate::wire;
+
+    /// Whether `v` is a value of the TypeScript type `ts` as the schema writes it; why not.
+    fn check(v: &Value, ts: &str) -> Result<(), String> {
+        let fits = match ts {
+            "string" => v.as_str().is_some(),
+            "number" => v.as_f64().is_some() || *v == Value::Null, // -Infinity travels as null
+            "boolean" => v.as_bool().is_some(),
+            "string[]" => v
+                .elements()
+                .is_some_and(|e| e.iter().all(|x| x.as_str().is_some())),
+            "TokenErrorCode" => v.as_str().is_some_and(|c| c.starts_with("ERR_")),
+            _ => {
+                if let Some(union) = union_named(ts) {
+                    return check_union(v, union);
+                }
+                if let Some((_, _, members)) = RECORDS.iter().find(|r| r.0 == ts) {
+                    return check_members(v, members, &[]);
+                }
+                if let Some((_, names)) = name_sets().into_iter().find(|n| n.0 == ts) {
+                    v.as_str().is_some_and(|s| names.contains(&s))
+                } else {
+                    true // a literal union or an open record: not checked here
+                }
+            }
+        };
+        fits.then_some(()).ok_or_else(|| format!("not a {ts}"))
+    }
+
+    fn union_named(name: &str) -> Option<&'static Union> {
+        super::schema::UNIONS
+            .iter()
+            .copied()
+            .find(|u| u.name == name)
+    }
+
+    /// The members of `v` against `members` (besides `skip`): none unknown, none missing.
+    fn check_members(
+        v: &Value,
+        members: &[super::schema::Member],
+        skip: &[&str],
+    ) -> Result<(), String> {
+        let present = v.members().ok_or("not an object")?;
+        for (name, value) in present {
+            if skip.contains(&name.as_str()) {
+                continue;
+            }
+            let m = members
+                .iter()
+                .find(|m| m.name == name)
+                .ok_or_else(|| format!("member {name} is not in the schema"))?;
+            check(value, m.ts).map_err(|e| format!("{name}: {e}"))?;
+        }
+        for m in members.iter().filter(|m| !m.optional) {
+            if v.get(m.name).is_none() {
+                return Err(format!("member {} is missing", m.name));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_union(v: &Value, union: &Union) -> Result<(), String> {
+        check_union_within(v, union, &[])
+    }
+
+    /// `v` as a `union` whose members come beside `outer` (an event inside an output).
+    fn check_union_within(v: &Value, union: &Union, outer: &[&str]) -> Result<(), String> {
+        let tag = v
+            .get(union.tag)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("no {} tag", union.tag))?;
+        let kind = union
+            .kind(tag)
+            .ok_or_else(|| format!("{} {tag:?} is not in the schema", union.name))?;
+        let mut skip: Vec<&str> = outer.to_vec();
+        skip.push(union.tag);
+        skip.extend(kind.members.iter().map(|m| m.name));
+        if let Some(other) = kind.with {
+            let inner = union_named(other).ok_or("unknown type")?;
+            check_union_within(v, inner, &skip)?;
+            let inner_kind = inner.kind(v.get(inner.tag).and_then(Value::as_str).unwrap_or(""));
+            skip.push(inner.tag);
+            skip.extend(
+                inner_kind
+                    .into_iter()
+                    .flat_map(|k| k.members.iter().map(|m| m.name)),
+            );
+        }
+        // The kind's own members are checked; everything else must be known.
+        let own: Vec<&str> = skip
+            .iter()
+            .copied()
+            .filter(|name| !kind.members.iter().any(|m| m.name == *name))
+            .collect();
+        check_members(v, kind.members, &own).map_err(|e| format!("{} {tag}: {e}", union.name))
+    }
+
+    /// Checks each written message against `union`; returns the kinds seen.
+    fn written(union: &Union, texts: &[String]) -> Vec<String> {
+        texts
+            .iter()
+            .map(|text| {
+                let v = value::parse(text).unwrap_or_else(|| panic!("not JSON: {text}"));
+                check_union(&v, union).unwrap_or_else(|e| panic!("{e}: {text}"));
+                v.get(union.tag).and_then(Value::as_str).unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    fn assert_every_kind_seen(union: &Union, seen: &[String]) {
+        for kind in union.kinds {
+            assert!(
+                seen.iter().any(|s| s == kind.name),
+                "{} {:?} is in the schema but the codec never writes it",
+                union.name,
+                kind.name
+            );
+        }
+    }
+
+    fn tokens() -> TokenSet {
+        TokenSet {
+            access_token: "a".into(),
+            refresh_token: Some("r".into()),
+            id_token: Some("i".into()),
+            expires_in: Some(60.0),
+            token_type: TokenType::Bearer,
+        }
+    }
+
+    /// One of every step (a new variant fails to compile in `cover` until it is added here).
+    fn every_step() -> Vec<Step> {
+        let steps = vec![
+            Step::Lock {
+                name: "l".into(),
+                timeout_ms: 1.0,
+            },
+            Step::QueryRotation {
+                prefix: "p".into(),
+                hold_prefix: "h".into(),
+            },
+            Step::Wait {
+                ms: 1.0,
+                wake_on_online: true,
+            },
+            Step::LoadKey,
+            Step::Send(TokenRequest {
+                url: "u".into(),
+                body: "b".into(),
+                dpop_signing_input: Some("d".into()),
+                timeout_ms: 1.0,
+            }),
+            Step::Call {
+                tokens: tokens(),
+                timeout_ms: 1.0,
+            },
+            Step::Probe {
+                url: "u".into(),
+                timeout_ms: 1.0,
+            },
+            Step::Announce {
+                name: "n".into(),
+                hold_ms: 1.0,
+            },
+            Step::Release,
+            Step::Done,
+        ];
+        for s in &steps {
+            match s {
+                Step::Lock { .. }
+                | Step::QueryRotation { .. }
+                | Step::Wait { .. }
+                | Step::LoadKey
+                | Step::Send(_)
+                | Step::Call { .. }
+                | Step::Probe { .. }
+                | Step::Announce { .. }
+                | Step::Release
+                | Step::Done => {}
+            }
+        }
+        steps
+    }
+
+    fn every_event() -> Vec<Event> {
+        let events = vec![
+            Event::Changed(ChangeOrigin::OtherTab),
+            Event::Refreshing,
+            Event::Refreshed,
+            Event::Expired,
+            Event::Cleared(ClearReason::Idle),
+            Event::Error(KeeperError::RefreshFailed, Some(3.0)),
+            Event::IdleWarning(5.0),
+        ];
+        for e in &events {
+            match e {
+                Event::Changed(_)
+                | Event::Refreshing
+                | Event::Refreshed
+                | Event::Expired
+                | Event::Cleared(_)
+                | Event::Error(..)
+                | Event::IdleWarning(_) => {}
+            }
+        }
+        events
+    }
+
+    fn every_tab_message() -> Vec<TabMessage> {
+        let messages = vec![
+            TabMessage::Cleared(ClearReason::Logout),
+            TabMessage::Activity(5.0),
+            TabMessage::Held(Hold::RetryAfter, 9.0),
+            TabMessage::Held(Hold::Cors, f64::INFINITY),
+        ];
+        for m in &messages {
+            match m {
+                TabMessage::Cleared(_) | TabMessage::Activity(_) | TabMessage::Held(..) => {}
+            }
+        }
+        messages
+    }
+
+    fn every_output() -> Vec<Output> {
+        let result = RefreshResult {
+            access_token: "a".into(),
+            id_token: None,
+            expires_at: Some(9.0),
+            token_type: TokenType::DPoP,
+        };
+        let mut outputs: Vec<Output> = every_event().into_iter().map(Output::Event).collect();
+        outputs.extend(every_tab_message().into_iter().map(Output::Post));
+        outputs.extend([
+            Output::PostSealed {
+                message: TabMessage::Activity(1.0),
+                spent: "s".into(),
+                secret: "r".into(),
+            },
+            Output::PostRotation {
+                spent: "s".into(),
+                secret: "r".into(),
+                record: "{}".into(),
+            },
+            Output::StartRefresh(1),
+            Output::Interrupt(1),
+            Output::Settle(Settlement {
+                access: Ok("a".into()),
+                refresh: Some(Ok(result)),
+            }),
+            Output::Settle(Settlement {
+                access: Err(KeeperError::NoToken),
+                refresh: Some(Err(KeeperError::RefreshFailed)),
+            }),
+            Output::Settle(Settlement {
+                access: Err(KeeperError::NoToken),
+                refresh: None,
+            }),
+            Output::Revoke(Revocation::Endpoint {
+                url: "u".into(),
+                body: "b".into(),
+                dpop_signing_input: None,
+            }),
+            Output::Revoke(Revocation::Callback {
+                refresh_token: Some("r".into()),
+                access_token: "a".into(),
+            }),
+            Output::ForgetDpopKey,
+        ]);
+        for o in &outputs {
+            match o {
+                Output::Event(_)
+                | Output::Post(_)
+                | Output::PostSealed { .. }
+                | Output::PostRotation { .. }
+                | Output::StartRefresh(_)
+                | Output::Interrupt(_)
+                | Output::Settle(_)
+                | Output::Revoke(_)
+                | Output::ForgetDpopKey => {}
+            }
+        }
+        outputs
+    }
+
+    /// A value of the TypeScript type `ts` for a sample message, as JSON.
+    fn sample(ts: &str) -> String {
+        match ts {
+            "string" => "\"x\"".into(),
+            "number" => "1".into(),
+            "boolean" => "true".into(),
+            "string[]" => "[\"cors:1\"]".into(),
+            "Report" => r#"{"r":"ok"}"#.into(),
+            _ => match name_sets().into_iter().find(|n| n.0 == ts) {
+                Some((_, names)) => format!("\"{}\"", names[0]),
+                None => "{}".into(),
+            },
+        }
+    }
+
+    /// A message of `kind` of `union` with every member, as JSON.
+    fn sample_message(union: &Union, kind: &str) -> String {
+        let k = union.kind(kind).unwrap();
+        let mut text = format!("{{\"{}\":\"{}\"", union.tag, kind);
+        for m in k.members {
+            text.push_str(&format!(",\"{}\":{}", m.name, sample(m.ts)));
+        }
+        text.push('}');
+        text
+    }
+
+    #[test]
+    fn every_step_the_codec_writes_is_in_the_schema_and_every_kind_is_written() {
+        let texts: Vec<String> = every_step().iter().map(wire::step).collect();
+        assert_every_kind_seen(&STEP, &written(&STEP, &texts));
+    }
+
+    #[test]
+    fn every_output_and_event_the_codec_writes_is_in_the_schema_and_every_kind_is_written() {
+        let texts: Vec<String> = every_output().iter().map(wire::output).collect();
+        assert_every_kind_seen(&OUTPUT, &written(&OUTPUT, &texts));
+        // Events were checked inside their outputs; which kinds were written:
+        let events: Vec<String> = texts
+            .iter()
+            .filter_map(|t| value::parse(t))
+            .filter(|v| v.get("t").and_then(Value::as_str) == Some("event"))
+            .map(|v| v.get("type").and_then(Value::as_str).unwrap().to_owned())
+            .collect();
+        assert_every_kind_seen(&EVENT, &events);
+        let settlements: Vec<Value> = texts
+            .iter()
+            .filter_map(|t| value::parse(t))
+            .filter(|v| v.get("t").and_then(Value::as_str) == Some("settle"))
+            .collect();
+        let kinds = |member: &str, union: &Union| -> Vec<String> {
+            settlements
+                .iter()
+                .filter_map(|s| s.get(member))
+                .map(|v| v.get(union.tag).and_then(Value::as_str).unwrap().to_owned())
+                .collect()
+        };
+        assert_every_kind_seen(&ACCESS_SETTLEMENT, &kinds("access", &ACCESS_SETTLEMENT));
+        assert_every_kind_seen(&REFRESH_SETTLEMENT, &kinds("refresh", &REFRESH_SETTLEMENT));
+    }
+
+    #[test]
+    fn every_tab_message_is_written_as_the_schema_says_and_read_back() {
+        let texts: Vec<String> = every_tab_message().iter().map(wire::tab_message).collect();
+        assert_every_kind_seen(&TAB_MESSAGE, &written(&TAB_MESSAGE, &texts));
+        for kind in TAB_MESSAGE.kinds {
+            let text = sample_message(&TAB_MESSAGE, kind.name);
+            let v = value::parse(&text).unwrap();
+            assert!(wire::parse_tab_message(&v).is_some(), "not read: {text}");
+        }
+    }
+
+    #[test]
+    fn every_report_in_the_schema_is_read_as_its_own_kind() {
+        for kind in REPORT.kinds {
+            let text = sample_message(&REPORT, kind.name);
+            let report = wire::parse_report(&value::parse(&text).unwrap(), 0.0);
+            assert_eq!(
+                report == Report::Unknown,
+                kind.name == "unknown",
+                "{text} read as {report:?}"
+            );
+        }
+        let stranger = value::parse(r#"{"r":"lokced"}"#).unwrap();
+        assert_eq!(wire::parse_report(&stranger, 0.0), Report::Unknown);
+    }
+
+    #[test]
+    fn every_op_in_the_schema_is_dispatched_and_its_result_fits() {
+        use crate::keeper::{Keeper, KeeperConfig};
+        use crate::store::StoreError;
+        for (op, args, result) in OPS {
+            let mut k = Keeper::new(
+                KeeperConfig::default(),
+                Err(StoreError::Unavailable),
+                Err(StoreError::Unavailable),
+                0.0,
+            );
+            let mut request = format!("{{\"op\":\"{op}\",\"now\":1");
+            for m in *args {
+                request.push_str(&format!(",\"{}\":{}", m.name, sample(m.ts)));
+            }
+            request.push('}');
+            let reply = crate::calls::call(&mut k, &request);
+            assert!(
+                !reply.contains("unknown keeper call"),
+                "{op} is not dispatched"
+            );
+            let v = value::parse(&reply).unwrap();
+            if let (Some(r), Some(ts)) = (v.get("r"), result) {
+                check(r, ts).unwrap_or_else(|e| panic!("{op}: {e}: {reply}"));
+            }
+        }
+        let mut k = Keeper::new(
+            KeeperConfig::default(),
+            Err(StoreError::Unavailable),
+            Err(StoreError::Unavailable),
+            0.0,
+        );
+        let reply = crate::calls::call(&mut k, r#"{"op":"acess","now":1}"#);
+        assert!(reply.contains("unknown keeper call"), "{reply}");
+    }
+}
