@@ -39,11 +39,31 @@ export interface JwtHeader {
 }
 
 /** Every failure of the package. No message, code or property ever contains token text. */
+/**
+ * What the keeper knows about a refresh error, where known (every refresh error and `error`
+ * event carries them, and its message says them). Never token text.
+ */
+export interface RefreshErrorFacts {
+  /** HTTP status of the token endpoint's answer behind it (0: a redirect, never followed). */
+  status?: number;
+  /** The OAuth error code the server sent (`"invalid_client"`). */
+  error?: string;
+  /** The server's error_description: printable ASCII, at most 200 characters, dropped if it
+   *  contains any text of a held token. */
+  errorDescription?: string;
+  /** The URL the keeper was talking to, without query or fragment. */
+  endpoint?: string;
+}
+
 export class TokenError extends Error {
   constructor(
     code: TokenErrorCode,
     message: string,
-    details?: { part?: "header" | "payload" | "signature"; claim?: "exp" | "nbf" | "iat"; cause?: unknown },
+    details?: {
+      part?: "header" | "payload" | "signature";
+      claim?: "exp" | "nbf" | "iat";
+      cause?: unknown;
+    } & RefreshErrorFacts,
   );
   readonly name: "TokenError";
   readonly code: TokenErrorCode;
@@ -51,6 +71,14 @@ export class TokenError extends Error {
   readonly part?: "header" | "payload" | "signature";
   /** The claim with the wrong type, for ERR_CLAIM_TYPE. */
   readonly claim?: "exp" | "nbf" | "iat";
+  /** HTTP status of the token endpoint's answer behind a refresh error. */
+  readonly status?: number;
+  /** The OAuth error code the token endpoint sent (`"invalid_client"`). */
+  readonly error?: string;
+  /** The server's error_description: printable ASCII, at most 200 characters, never token text. */
+  readonly errorDescription?: string;
+  /** The token endpoint, without query or fragment. */
+  readonly endpoint?: string;
 }
 
 /** What `init()` accepts instead of the default location of the wasm module. */

@@ -5,7 +5,7 @@
  * tokens fresh across tabs and in web storage. Call `init()` once before anything else.
  * @module tokenkeeper
  */
-import type { JwtPayload, PlatformInstance, TokenErrorCode } from "./decode-types.js";
+import type { JwtPayload, PlatformInstance, RefreshErrorFacts, TokenErrorCode } from "./decode-types.js";
 
 export * from "./decode-types.js";
 export { default } from "./decode-types.js";
@@ -98,7 +98,8 @@ export interface KeeperEventMap {
   refreshing: { expiresAt: number | undefined };
   refreshed: { expiresAt: number | undefined };
   expired: { expiresAt: number | undefined };
-  error: { code: TokenErrorCode; message: string; retryAfterSeconds?: number };
+  /** Refresh errors carry the facts behind them (`status`, `error`, `errorDescription`, `endpoint`) where known. */
+  error: { code: TokenErrorCode; message: string; retryAfterSeconds?: number } & RefreshErrorFacts;
   cleared: { reason: ClearReason };
   /** An idle sign-out comes in `secondsLeft` unless there is activity (in any tab). */
   "idle-warning": { secondsLeft: number };
@@ -160,4 +161,14 @@ export class TokenKeeper {
   readonly storageKind: StorageKind;
   /** "Bearer" or "DPoP" while signed in. */
   readonly tokenType: "Bearer" | "DPoP" | undefined;
+  /**
+   * When the scheduled refresh will run, epoch seconds (this page's clock); `undefined` when none
+   * will come: signed out, no refresh configured or no refresh token, stopped after
+   * ERR_REFRESH_CORS / ERR_REFRESH_CONFIG, held back, or a refresh under way.
+   */
+  readonly nextRefreshAt: number | undefined;
+  /** The ID token of the current session, if any. */
+  readonly idToken: string | undefined;
+  /** The ID token's claims, decoded (not verified). */
+  readonly idClaims: JwtPayload | undefined;
 }

@@ -6,7 +6,7 @@
 // listeners and their unsubscribe functions, promises, and the option values that are
 // functions.
 import { KeeperHandle, decoding } from "./full.js";
-import { TokenError, errorFromReply, invalidArgument, keeperError, notInitialized } from "./errors.js";
+import { TokenError, errorFromReply, invalidArgument, keeperError, notInitialized, refreshFacts } from "./errors.js";
 import { optionsJson, tokenSetFields } from "./runtime/token-fields.js";
 import { listenToPage, pageOrigin, resolveUrl } from "./runtime/page.js";
 import { WakeTimer } from "./runtime/timer.js";
@@ -89,6 +89,7 @@ export class TokenKeeper {
   /** @type {Map<string, Set<(detail: any) => void>>} */
   #listeners = new Map();
   #claimsOf = { token: /** @type {string | undefined} */ (undefined), claims: /** @type {any} */ (undefined) };
+  #idClaimsOf = { token: /** @type {string | undefined} */ (undefined), claims: /** @type {any} */ (undefined) };
   #cached = { version: -1, token: /** @type {string | undefined} */ (undefined) };
   /** @type {{ token: string, until: number } | null} */
   #fast = null;
@@ -544,6 +545,35 @@ export class TokenKeeper {
     return this.#handle ? this.#state().expiresAt : undefined;
   }
 
+  /**
+   * When the scheduled refresh will run, epoch seconds (this page's clock); `undefined` when
+   * none will come: signed out, no refresh configured or no refresh token, refreshes stopped
+   * (ERR_REFRESH_CORS, ERR_REFRESH_CONFIG) or held back, or a refresh under way.
+   */
+  get nextRefreshAt() {
+    return this.#handle ? this.#state().nextRefreshAt : undefined;
+  }
+
+  /** The ID token of the current session, if any. */
+  get idToken() {
+    return this.#handle ? this.#call("idToken")?.r : undefined;
+  }
+
+  /** The ID token's claims, decoded (not verified), if there is one. */
+  get idClaims() {
+    const token = this.idToken;
+    if (token !== this.#idClaimsOf.token) {
+      let claims;
+      try {
+        claims = token === undefined ? undefined : decoding.decodeJwt(token);
+      } catch {
+        claims = undefined;
+      }
+      this.#idClaimsOf = { token, claims };
+    }
+    return this.#idClaimsOf.claims;
+  }
+
   /** Where the tokens really are: "session", "local" or "memory". */
   get storageKind() {
     return this.#handle ? this.#state().storageKind : "memory";
@@ -568,10 +598,8 @@ export class TokenKeeper {
         detail = { reason: o.reason };
         break;
       case "error":
-        detail =
-          o.retryAfterSeconds === undefined
-            ? { code: o.code, message: o.message }
-            : { code: o.code, message: o.message, retryAfterSeconds: o.retryAfterSeconds };
+        detail = /** @type {any} */ ({ code: o.code, message: o.message, ...refreshFacts(o) });
+        if (o.retryAfterSeconds !== undefined) detail.retryAfterSeconds = o.retryAfterSeconds;
         break;
       case "idle-warning":
         detail = { secondsLeft: o.secondsLeft };

@@ -4,7 +4,7 @@
  */
 // Types of `tokenkeeper/react`. React >= 18 is an optional peer dependency of tokenkeeper.
 import type { ReactElement, ReactNode } from "react";
-import type { KeeperOptions, TokenKeeper } from "./index.js";
+import type { JwtPayload, KeeperOptions, TokenKeeper } from "./index.js";
 import type { AccessTokenState } from "./token-state-types.js";
 
 export type { AccessTokenError, AccessTokenState, AccessTokenStatus, HeldToken } from "./token-state-types.js";
@@ -33,4 +33,9 @@ export function TokenKeeperProvider(props: TokenKeeperProviderProps): ReactEleme
 export function useTokenKeeper(): TokenKeeper | null;
 
 /** The access token and its status; re-renders on every change (useSyncExternalStore). Signed out on the server. */
-export function useAccessToken(): AccessTokenState;
+/** The access token and its state; `Claims` and `IdClaims` type its `claims` and `idClaims`
+ *  (not checked: they are decoded, not verified). */
+export function useAccessToken<
+  Claims extends JwtPayload = JwtPayload,
+  IdClaims extends JwtPayload = JwtPayload,
+>(): AccessTokenState<Claims, IdClaims>;

@@ -99,7 +99,8 @@ const signedOut = () => SIGNED_OUT;
 
 /**
  * The access token and its status, re-rendering on every change: "signed-out", "fresh",
- * "refreshing" or "error" (with the error's code and message).
+ * "refreshing" or "error" (with the error's code and message), with the ID token's claims
+ * (`idClaims`) and the next refresh's time (`nextRefreshAt`).
  * @returns {AccessTokenState}
  */
 export function useAccessToken() {

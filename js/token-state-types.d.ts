@@ -1,5 +1,5 @@
 // The access token's state as the UI bindings (tokenkeeper/react, tokenkeeper/vue) show it.
-import type { JwtPayload, TokenErrorCode } from "./decode-types.js";
+import type { JwtPayload, RefreshErrorFacts, TokenErrorCode } from "./decode-types.js";
 
 /**
  * - `"signed-out"`: no access token.
@@ -10,8 +10,9 @@ import type { JwtPayload, TokenErrorCode } from "./decode-types.js";
  */
 export type AccessTokenStatus = "signed-out" | "fresh" | "refreshing" | "error";
 
-/** Why the status is `"error"`: the keeper's `error` event detail. Never token text. */
-export interface AccessTokenError {
+/** Why the status is `"error"`: the keeper's `error` event detail (with the facts behind a
+ *  refresh error: `status`, `error`, `errorDescription`, `endpoint`). Never token text. */
+export interface AccessTokenError extends RefreshErrorFacts {
   code: TokenErrorCode;
   message: string;
   /** The server's Retry-After, when that is why the keeper stopped trying for now. */
@@ -19,17 +20,29 @@ export interface AccessTokenError {
 }
 
 /** The token held, as the state shows it. */
-export interface HeldToken {
+export interface HeldToken<Claims extends JwtPayload = JwtPayload, IdClaims extends JwtPayload = JwtPayload> {
   /** The access token (`keeper.accessToken`). */
   token: string;
   /** Its claims, when it is a JWT. */
-  claims: JwtPayload | undefined;
+  claims: Claims | undefined;
   /** When it expires, epoch seconds (issuer time). */
   expiresAt: number | undefined;
+  /** The ID token's claims, decoded, not verified (`keeper.idClaims`): who the user is. */
+  idClaims: IdClaims | undefined;
+  /** When the scheduled refresh will run, epoch seconds (`keeper.nextRefreshAt`). */
+  nextRefreshAt: number | undefined;
 }
 
 /** One immutable snapshot; a new object only when something in it changed. */
-export type AccessTokenState =
-  | { status: "signed-out"; token?: undefined; claims?: undefined; expiresAt?: undefined; error?: undefined }
-  | (HeldToken & { status: "fresh" | "refreshing"; error?: undefined })
-  | (HeldToken & { status: "error"; error: AccessTokenError });
+export type AccessTokenState<Claims extends JwtPayload = JwtPayload, IdClaims extends JwtPayload = JwtPayload> =
+  | {
+      status: "signed-out";
+      token?: undefined;
+      claims?: undefined;
+      expiresAt?: undefined;
+      idClaims?: undefined;
+      nextRefreshAt?: undefined;
+      error?: undefined;
+    }
+  | (HeldToken<Claims, IdClaims> & { status: "fresh" | "refreshing"; error?: undefined })
+  | (HeldToken<Claims, IdClaims> & { status: "error"; error: AccessTokenError });

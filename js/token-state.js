@@ -107,7 +107,13 @@ export class TokenState {
     const keeper = this.#keeper;
     const token = keeper.accessToken;
     if (token === undefined) return SIGNED_OUT;
-    const held = { token, claims: keeper.claims, expiresAt: keeper.expiresAt };
+    const held = {
+      token,
+      claims: keeper.claims,
+      expiresAt: keeper.expiresAt,
+      idClaims: keeper.idClaims,
+      nextRefreshAt: keeper.nextRefreshAt,
+    };
     const { refreshing, problem } = this.#phase;
     if (refreshing) return Object.freeze({ status: "refreshing", ...held });
     if (problem) return Object.freeze({ status: "error", ...held, error: problem });
@@ -138,7 +144,15 @@ export class TokenState {
   }
 }
 
-/** Whether two snapshots show the same thing (claims follow from the token). */
+/** Whether two snapshots show the same thing (claims follow from the token; the keeper keeps
+ *  one idClaims object per ID token). */
 function sameState(/** @type {AccessTokenState} */ a, /** @type {AccessTokenState} */ b) {
-  return a.status === b.status && a.token === b.token && a.expiresAt === b.expiresAt && a.error === b.error;
+  return (
+    a.status === b.status &&
+    a.token === b.token &&
+    a.expiresAt === b.expiresAt &&
+    a.error === b.error &&
+    a.idClaims === b.idClaims &&
+    a.nextRefreshAt === b.nextRefreshAt
+  );
 }

@@ -23,6 +23,10 @@ export interface TokenKeeperBinding {
   readonly claims: ComputedRef<JwtPayload | undefined>;
   /** Epoch seconds (issuer time). */
   readonly expiresAt: ComputedRef<number | undefined>;
+  /** The ID token's claims, decoded, not verified (`keeper.idClaims`). */
+  readonly idClaims: ComputedRef<JwtPayload | undefined>;
+  /** When the scheduled refresh will run, epoch seconds (`keeper.nextRefreshAt`). */
+  readonly nextRefreshAt: ComputedRef<number | undefined>;
   /** Set while `status` is `"error"`. */
   readonly error: ComputedRef<AccessTokenError | undefined>;
 }

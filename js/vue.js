@@ -50,6 +50,8 @@ export function createTokenKeeper(options) {
         token: computed(() => snapshot.value.token),
         claims: computed(() => snapshot.value.claims),
         expiresAt: computed(() => snapshot.value.expiresAt),
+        idClaims: computed(() => snapshot.value.idClaims),
+        nextRefreshAt: computed(() => snapshot.value.nextRefreshAt),
         error: computed(() => snapshot.value.error),
       });
       app.provide(BINDING, binding);
@@ -63,7 +65,8 @@ export function createTokenKeeper(options) {
 
 /**
  * The app's keeper and its state as read-only refs: `status` ("signed-out", "fresh",
- * "refreshing" or "error"), `token`, `claims`, `expiresAt` and `error`.
+ * "refreshing" or "error"), `token`, `claims`, `expiresAt`, `idClaims`, `nextRefreshAt` and
+ * `error`.
  * @returns {TokenKeeperBinding}
  */
 export function useTokenKeeper() {

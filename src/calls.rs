@@ -31,6 +31,11 @@ fn failed(e: KeeperError) -> Answer {
     Answer::Error(wire::error(e))
 }
 
+/// A refresh error at once (held back, between retries), with the facts behind it.
+fn refresh_failed(k: &Keeper, e: KeeperError) -> Answer {
+    Answer::Error(wire::error_with(e, k.refresh_detail(e).as_ref()))
+}
+
 /// Runs one request against the keeper and answers with its result, the outputs it queued,
 /// and how long until the timer should fire.
 pub fn call(k: &mut Keeper, request: &str) -> String {
@@ -79,11 +84,11 @@ fn answer(k: &mut Keeper, req: &Value, now: f64) -> Answer {
         "access" => match k.access(now) {
             Access::Fresh(token) => Answer::Result(Obj::new("token", &token).end()),
             Access::Wait => Answer::Result(String::from("{\"wait\":true}")),
-            Access::Fail(e) => failed(e),
+            Access::Fail(e) => refresh_failed(k, e),
         },
         "refresh" => match k.request_refresh(now) {
             Ok(()) => Answer::Nothing,
-            Err(e) => failed(e),
+            Err(e) => refresh_failed(k, e),
         },
         "clear" => {
             k.sign_out(flag("revoke"), now);
@@ -199,18 +204,29 @@ fn answer(k: &mut Keeper, req: &Value, now: f64) -> Answer {
             k.report(KeeperError::RevocationFailed, None);
             Answer::Nothing
         }
-        "state" => Answer::Result(state(k)),
+        "state" => Answer::Result(state(k, now)),
+        "idToken" => match k.id_token() {
+            Some(token) => Answer::Result(json_str(token)),
+            None => Answer::Nothing,
+        },
         _ => failed(KeeperError::InvalidArgument("unknown keeper call")),
     }
 }
 
-/// What the facade's getters and set-up read: the tokens held (never the refresh token)
-/// and the options it acts on.
-fn state(k: &Keeper) -> String {
+/// What the facade's getters and set-up read: the tokens held (never the refresh token; the
+/// ID token has its own call, to keep this one cheap) and the options it acts on.
+fn state(k: &Keeper, now: f64) -> String {
     let config = k.config();
     Obj::new("storageKind", k.storage_kind().as_str())
         .opt_str("accessToken", k.access_token())
         .opt_num("expiresAt", k.expires_at())
+        // Client epoch seconds: when the timer will start the refresh, by the page's clock.
+        .opt_num(
+            "nextRefreshAt",
+            k.next_refresh_at(now)
+                .filter(|ms| ms.is_finite())
+                .map(|ms| ms / 1000.0),
+        )
         .opt_str("tokenType", k.token_type().map(|t| t.as_str()))
         .opt_str("dpopThumbprint", k.dpop_thumbprint())
         .str("storageKey", k.storage_key())

@@ -234,9 +234,16 @@ pub enum KeeperError {
     RefreshUnavailable,
     /// Refreshing failed after every retry (network, 5xx, 429); the tokens are kept.
     RefreshFailed,
-    /// The token endpoint refused the request in a way retrying will not fix (403, 404, a
-    /// malformed response); the tokens are kept.
+    /// The token endpoint refused the request in a way retrying will not fix (403, a redirect,
+    /// a malformed response); the tokens are kept.
     RefreshRejected,
+    /// The token endpoint refused the app's configuration (`invalid_client`,
+    /// `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, `invalid_request`, a
+    /// 404 or 405): the tokens are kept, nobody is signed out, and it is not retried until
+    /// `refresh()` or a reload, since retrying cannot fix the app's settings.
+    RefreshConfig,
+    /// A refresh is needed but no refresh token is held: nothing was sent.
+    NoRefreshToken,
     /// The refresh token was refused (`invalid_grant`): signed out everywhere.
     InvalidGrant,
     /// Web storage does not exist here (Node, SSR); tokens are kept in memory.
@@ -281,6 +288,8 @@ impl KeeperError {
             KeeperError::RefreshUnavailable => "ERR_REFRESH_UNAVAILABLE",
             KeeperError::RefreshFailed => "ERR_REFRESH_FAILED",
             KeeperError::RefreshRejected => "ERR_REFRESH_REJECTED",
+            KeeperError::RefreshConfig => "ERR_REFRESH_CONFIG",
+            KeeperError::NoRefreshToken => "ERR_NO_REFRESH_TOKEN",
             KeeperError::InvalidGrant => "ERR_INVALID_GRANT",
             KeeperError::StorageUnavailable => "ERR_STORAGE_UNAVAILABLE",
             KeeperError::StorageBlocked => "ERR_STORAGE_BLOCKED",
@@ -309,9 +318,17 @@ impl KeeperError {
             KeeperError::RefreshUnavailable => {
                 "no refresh is configured: pass a refresh callback or oauth options"
             }
-            KeeperError::RefreshFailed => "refreshing the tokens failed; they are kept",
+            KeeperError::RefreshFailed => {
+                "refreshing the tokens failed (network error, timeout or a server error); they are kept"
+            }
             KeeperError::RefreshRejected => {
                 "the token endpoint rejected the refresh; the tokens are kept"
+            }
+            KeeperError::RefreshConfig => {
+                "the token endpoint refused the app's settings (oauth.tokenEndpoint, clientId, scope or extraParams); the tokens are kept, nobody is signed out, and it is not retried until refresh() is called or the page reloads"
+            }
+            KeeperError::NoRefreshToken => {
+                "no refresh token is held, so the tokens cannot be refreshed and nothing was sent: ask for the offline_access scope when signing in (some providers also need prompt=consent)"
             }
             KeeperError::InvalidGrant => {
                 "the refresh token was refused (invalid_grant); signed out"
@@ -338,7 +355,7 @@ impl KeeperError {
                 "the token endpoint or another tab's refresh took too long; the tokens are kept"
             }
             KeeperError::RefreshCors => {
-                "the token endpoint answered but does not allow this origin (CORS); not retried"
+                "the token endpoint does not allow this origin (CORS), or the URL is wrong; not retried until refresh() is called or the page reloads"
             }
             KeeperError::DpopNotBound => {
                 "dpop is on, but the server issued tokens that are not DPoP-bound"
@@ -364,13 +381,15 @@ impl KeeperError {
 impl KeeperError {
     /// Every error the keeper can report except `InvalidArgument` and `Token` (whose texts
     /// vary): the list the JavaScript code union is generated from.
-    pub const FIXED: [KeeperError; 22] = [
+    pub const FIXED: [KeeperError; 24] = [
         KeeperError::NoToken,
         KeeperError::TokenExpired,
         KeeperError::Disposed,
         KeeperError::RefreshUnavailable,
         KeeperError::RefreshFailed,
         KeeperError::RefreshRejected,
+        KeeperError::RefreshConfig,
+        KeeperError::NoRefreshToken,
         KeeperError::InvalidGrant,
         KeeperError::StorageUnavailable,
         KeeperError::StorageBlocked,

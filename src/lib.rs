@@ -10,7 +10,8 @@
 //! - keeping tokens (feature `keeper`, on by default): [`tokens`] (token sets and their
 //!   rules), [`keeper`] (the state machine: options, storage, freshness, session limits,
 //!   tabs, `keeper.fetch`, the DPoP key), [`refresh`] (the refresh protocol as a step
-//!   machine), [`oauth`] (request bodies, what answers mean), [`schedule`] (when to refresh,
+//!   machine), [`oauth`] (request bodies, what answers mean), [`diagnostics`] (the facts
+//!   behind a refresh error, sanitised), [`schedule`] (when to refresh,
 //!   back-off, timer chaining), [`clock`] (the issuer's clock), [`record`] (the stored
 //!   record), [`store`] (the storage trait), [`url`] (which URLs are accepted and where tokens
 //!   may go), [`sha256`] (fingerprints), [`dpop`] (RFC 9449 proofs), [`wire`] (the JSON
@@ -34,6 +35,8 @@ pub mod number;
 pub mod calls;
 #[cfg(feature = "keeper")]
 pub mod clock;
+#[cfg(feature = "keeper")]
+pub mod diagnostics;
 #[cfg(feature = "keeper")]
 pub mod dpop;
 #[cfg(feature = "keeper")]

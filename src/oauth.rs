@@ -29,15 +29,20 @@ pub enum Answer {
         /// The server's `Retry-After`, in ms, if it sent one.
         retry_after_ms: Option<f64>,
     },
-    /// `invalid_grant`, or another 400/401: the refresh token is no good.
+    /// `invalid_grant`: the refresh token is no good.
     InvalidGrant,
+    /// The app's settings are wrong (`invalid_client`, `unauthorized_client`,
+    /// `unsupported_grant_type`, `invalid_scope`, `invalid_request`, a 404 or 405, or a
+    /// 400/401 that does not say `invalid_grant`): nobody is signed out, and retrying will
+    /// not help until the app is fixed.
+    Config,
     /// A DPoP server wants a nonce (RFC 9449 §8): send again with its `DPoP-Nonce`.
     UseDpopNonce,
     /// A DPoP server refused the proof (`invalid_dpop_proof`), most often its `iat` against a
     /// client clock that is off: not a verdict on the refresh token.
     DpopProofRefused,
-    /// Anything else (403, 404, a redirect, a 200 without usable tokens): retrying now will
-    /// not help.
+    /// Anything else (403, a redirect, a 200 without usable tokens): retrying now will not
+    /// help.
     Rejected,
 }
 
@@ -117,19 +122,40 @@ pub fn classify_answer(status: u16, body: &str, retry_after_ms: Option<f64>) -> 
         },
         400 | 401 if error == Some("use_dpop_nonce") => Answer::UseDpopNonce,
         400 | 401 if error == Some("invalid_dpop_proof") => Answer::DpopProofRefused,
-        400 | 401 => Answer::InvalidGrant,
+        400 | 401 if error == Some("invalid_grant") => Answer::InvalidGrant,
+        // RFC 6749 §5.2: the server names what is wrong. Anything but `invalid_grant` is about
+        // the request as the app configured it; and a 400/401 naming nothing readable is not
+        // the server speaking about the grant (a gateway, the wrong URL such as userinfo's):
+        // signing every tab out for it would turn a settings mistake into lost sessions.
+        400 | 401 | 404 | 405 => Answer::Config,
         408 | 425 | 429 | 500..=599 => Answer::Retry { retry_after_ms },
         _ if error == Some("invalid_grant") => Answer::InvalidGrant,
+        _ if error.is_some_and(is_config_error) => Answer::Config,
         _ => Answer::Rejected,
     }
 }
 
+/// The OAuth error codes that say the app's settings are wrong, not the user's grant.
+fn is_config_error(code: &str) -> bool {
+    matches!(
+        code,
+        "invalid_client"
+            | "unauthorized_client"
+            | "unsupported_grant_type"
+            | "invalid_scope"
+            | "invalid_request"
+    )
+}
+
 /// What an error thrown by the app's refresh callback means: `invalid_grant` as its `error`
-/// or `code` (the OAuth error code, as SDKs put it), or a 400/401 `status`, signs out;
-/// anything else is retried.
+/// or `code` (the OAuth error code, as SDKs put it), or a 400/401 `status` without another
+/// code, signs out; a code saying the settings are wrong (`invalid_client`...) stops
+/// refreshing without signing out; anything else is retried.
 pub fn classify_thrown(error: Option<&str>, code: Option<&str>, status: Option<f64>) -> Answer {
     let says_invalid_grant = error == Some("invalid_grant") || code == Some("invalid_grant");
-    if says_invalid_grant || matches!(status, Some(s) if s == 400.0 || s == 401.0) {
+    if error.or(code).is_some_and(is_config_error) && !says_invalid_grant {
+        Answer::Config
+    } else if says_invalid_grant || matches!(status, Some(s) if s == 400.0 || s == 401.0) {
         Answer::InvalidGrant
     } else {
         Answer::Retry {
@@ -206,7 +232,10 @@ mod tests {
     fn failures_are_classified() {
         let grant = r#"{"error":"invalid_grant","error_description":"reused"}"#;
         assert_eq!(classify_answer(400, grant, None), Answer::InvalidGrant);
-        assert_eq!(classify_answer(401, "", None), Answer::InvalidGrant);
+        assert_eq!(
+            classify_answer(401, r#"{"error":"invalid_grant"}"#, None),
+            Answer::InvalidGrant
+        );
         assert_eq!(classify_answer(403, grant, None), Answer::InvalidGrant);
         assert_eq!(classify_answer(403, "{}", None), Answer::Rejected);
         assert_eq!(
@@ -244,6 +273,49 @@ mod tests {
                 Answer::Rejected,
                 "{refused:?}"
             );
+        }
+    }
+
+    #[test]
+    fn only_invalid_grant_ends_the_session_and_settings_errors_are_config() {
+        for code in [
+            "invalid_client",
+            "unauthorized_client",
+            "unsupported_grant_type",
+            "invalid_scope",
+            "invalid_request",
+        ] {
+            let body = ["{\"error\":\"", code, "\"}"].concat();
+            for status in [400, 401, 403] {
+                assert_eq!(
+                    classify_answer(status, &body, None),
+                    Answer::Config,
+                    "{status} {code}"
+                );
+            }
+            assert_eq!(
+                classify_thrown(Some(code), None, Some(401.0)),
+                Answer::Config
+            );
+            assert_eq!(classify_thrown(None, Some(code), None), Answer::Config);
+        }
+        // A wrong path or method: the URL is wrong, not the grant.
+        assert_eq!(classify_answer(404, "Not Found", None), Answer::Config);
+        assert_eq!(classify_answer(405, "", None), Answer::Config);
+        assert_eq!(
+            classify_answer(404, r#"{"error":"invalid_grant"}"#, None),
+            Answer::Config
+        );
+        // A 400/401 that names nothing readable (a gateway, userinfo's 401) or something else.
+        for body in [
+            "",
+            "<html>",
+            "{}",
+            r#"{"error":7}"#,
+            r#"{"error":"invalid_token"}"#,
+        ] {
+            assert_eq!(classify_answer(401, body, None), Answer::Config, "{body}");
+            assert_eq!(classify_answer(400, body, None), Answer::Config, "{body}");
         }
     }
 

@@ -19,6 +19,7 @@
 //!
 //! Callers settle after each attempt's outcome; retries go on in the background.
 
+use crate::diagnostics::{server_text, Cause, RefreshDetail, MAX_ERROR_CHARS};
 use crate::error::KeeperError;
 use crate::json::value;
 use crate::keeper::{config::RefreshVia, hold_announcement_prefix, Hold, Keeper, HOLD_CAP_MS};
@@ -222,6 +223,8 @@ pub struct Settlement {
     /// For `refresh()`: the new token's details, or why none; `None` while retries go on
     /// (whoever asked for a refresh waits for its outcome, bounded by the retry policy).
     pub refresh: Option<Result<RefreshResult, KeeperError>>,
+    /// The facts behind the outcome's error, which either result carries when it fails.
+    pub detail: Option<RefreshDetail>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -399,30 +402,51 @@ impl RefreshRun {
                 },
             ) => {
                 let answer = classify_thrown(error.as_deref(), code.as_deref(), status);
+                let held = held_tokens(k, &self.ticket);
+                let code = error
+                    .or(code)
+                    .and_then(|c| server_text(&c, MAX_ERROR_CHARS, &held));
+                let status = status
+                    .filter(|s| (100.0..600.0).contains(s))
+                    .map(|s| s as u16);
+                k.note_refresh_detail(Some(RefreshDetail {
+                    endpoint: None,
+                    cause: status.map_or(Cause::Unknown, Cause::Answered),
+                    error: code,
+                    description: None,
+                }));
                 self.classified(k, answer, None, now)
             }
             (Phase::Requesting, Report::TooLarge) => {
                 self.failed(k, Failure::Final(KeeperError::RefreshRejected), now)
             }
-            (Phase::Requesting, Report::TimedOut) => self.failed(
-                k,
-                Failure::Retryable(KeeperError::RefreshTimeout, None),
-                now,
-            ),
-            (Phase::Requesting, Report::NetworkError { online }) => match &k.config().refresh {
-                // The answer may have been refused by CORS after the server rotated the token:
-                // find out before presenting it again.
-                RefreshVia::OAuth(client) if online => {
-                    self.phase = Phase::Probing;
-                    Step::Probe {
-                        url: client.token_endpoint.clone(),
-                        timeout_ms: k.config().request_timeout_ms,
+            (Phase::Requesting, Report::TimedOut) => {
+                note_transport(k, Cause::TimedOut);
+                self.failed(
+                    k,
+                    Failure::Retryable(KeeperError::RefreshTimeout, None),
+                    now,
+                )
+            }
+            (Phase::Requesting, Report::NetworkError { online }) => {
+                note_transport(k, Cause::NetworkError);
+                match &k.config().refresh {
+                    // The answer may have been refused by CORS after the server rotated the
+                    // token: find out before presenting it again.
+                    RefreshVia::OAuth(client) if online => {
+                        self.phase = Phase::Probing;
+                        Step::Probe {
+                            url: client.token_endpoint.clone(),
+                            timeout_ms: k.config().request_timeout_ms,
+                        }
                     }
+                    _ => self.failed(k, Failure::Retryable(KeeperError::RefreshFailed, None), now),
                 }
-                _ => self.failed(k, Failure::Retryable(KeeperError::RefreshFailed, None), now),
-            },
+            }
             (Phase::Probing, Report::Probed { cors_ok, reachable }) => {
                 if reachable && !cors_ok {
+                    // Not a network error after all: the browser hid the answer.
+                    note_transport(k, Cause::Unknown);
                     self.last_error = Some(KeeperError::RefreshCors);
                     k.report(KeeperError::RefreshCors, None);
                     k.hold_refreshes(Hold::Cors, f64::INFINITY, KeeperError::RefreshCors, now);
@@ -472,6 +496,7 @@ impl RefreshRun {
     }
 
     fn begin_attempt(&mut self, k: &mut Keeper, now: f64) -> Step {
+        k.note_refresh_detail(None);
         if k.session().is_none() {
             // Signed out meanwhile (another tab, idle): nothing to refresh.
             k.settle(Err(KeeperError::NoToken), false, now);
@@ -550,7 +575,9 @@ impl RefreshRun {
             }
             RefreshVia::OAuth(client) => {
                 let Some(refresh_token) = self.ticket.tokens.refresh_token.clone() else {
-                    return self.failed(k, Failure::Final(KeeperError::RefreshRejected), now);
+                    // Nothing to send: say why (the provider gave no refresh token), never
+                    // that the server refused something it was not sent.
+                    return self.failed(k, Failure::Final(KeeperError::NoRefreshToken), now);
                 };
                 let dpop_signing_input = if k.config().dpop {
                     if !k.dpop_key_ready() {
@@ -588,6 +615,14 @@ impl RefreshRun {
             k.remember_dpop_nonce(&endpoint, nonce);
         }
         let classified = classify_answer(answer.status, &answer.body, answer.retry_after_ms);
+        if let (false, RefreshVia::OAuth(client)) =
+            (matches!(classified, Answer::Tokens(_)), &k.config().refresh)
+        {
+            let held = held_tokens(k, &self.ticket);
+            let detail =
+                RefreshDetail::answered(&client.token_endpoint, answer.status, &answer.body, &held);
+            k.note_refresh_detail(Some(detail));
+        }
         if classified == Answer::UseDpopNonce && answer.dpop_nonce.is_some() && !self.nonce_retried
         {
             // The refresh token was not consumed: send once more with the nonce.
@@ -623,6 +658,15 @@ impl RefreshRun {
                 self.last_error = Some(KeeperError::InvalidGrant);
                 k.clear(crate::record::ClearReason::InvalidGrant, now);
                 k.settle(Err(KeeperError::InvalidGrant), false, now);
+                self.release(k, After::Finish, now)
+            }
+            Answer::Config => {
+                // The app's settings, not the user's session: keep the tokens, sign nobody
+                // out, and wait for the app (refresh()) or a reload rather than retry.
+                self.last_error = Some(KeeperError::RefreshConfig);
+                k.report(KeeperError::RefreshConfig, None);
+                k.hold_refreshes(Hold::Config, f64::INFINITY, KeeperError::RefreshConfig, now);
+                k.settle(Err(KeeperError::RefreshConfig), false, now);
                 self.release(k, After::Finish, now)
             }
             Answer::Retry { retry_after_ms } => self.failed(
@@ -754,6 +798,29 @@ impl RefreshRun {
             }
         }
     }
+}
+
+/// Every token text this keeper holds or sent: none of it may reach an error's text.
+fn held_tokens<'a>(k: &'a Keeper, ticket: &'a Ticket) -> Vec<&'a str> {
+    let t = &ticket.tokens;
+    let mut held = vec![t.access_token.as_str()];
+    held.extend(t.refresh_token.as_deref());
+    held.extend(t.id_token.as_deref());
+    if let Some(s) = k.session() {
+        held.push(s.access_token.as_str());
+        held.extend(s.refresh_token.as_deref());
+        held.extend(s.id_token.as_deref());
+    }
+    held
+}
+
+/// Records that the request to the token endpoint came to `cause` (no words from a server).
+fn note_transport(k: &mut Keeper, cause: Cause) {
+    let endpoint = match &k.config().refresh {
+        RefreshVia::OAuth(client) => Some(client.token_endpoint.clone()),
+        _ => None,
+    };
+    k.note_refresh_detail(Some(RefreshDetail::at(endpoint.as_deref(), cause)));
 }
 
 /// The origin-wide refresh lock of a namespace.

@@ -3,6 +3,7 @@
 //! (instead of a property read per field), and this file is the whole of the format — pure,
 //! so the host tests check it too.
 
+use crate::diagnostics::RefreshDetail;
 use crate::error::KeeperError;
 use crate::json::value::Value;
 use crate::json::write_string;
@@ -78,12 +79,28 @@ impl Obj {
 
 /// `{"code":…,"message":…[,"part"][,"claim"]}` — what the facade turns into a `TokenError`.
 pub fn error(e: KeeperError) -> String {
+    error_with(e, None)
+}
+
+/// [`error`] with the facts behind a refresh error: `status`, `error`, `errorDescription`,
+/// `endpoint`, and a message that says them.
+pub fn error_with(e: KeeperError, detail: Option<&RefreshDetail>) -> String {
     let token = e.token_error();
-    Obj::new("code", e.code())
-        .str("message", e.message())
-        .opt_str("part", token.and_then(|t| t.part()).map(|p| p.as_str()))
+    let o = Obj::new("code", e.code());
+    let o = match detail {
+        Some(d) => with_detail(o.str("message", &d.message(e)), d),
+        None => o.str("message", e.message()),
+    };
+    o.opt_str("part", token.and_then(|t| t.part()).map(|p| p.as_str()))
         .opt_str("claim", token.and_then(|t| t.claim()).map(|c| c.as_str()))
         .end()
+}
+
+fn with_detail(o: Obj, d: &RefreshDetail) -> Obj {
+    o.opt_num("status", d.status().map(f64::from))
+        .opt_str("error", d.error.as_deref())
+        .opt_str("errorDescription", d.description.as_deref())
+        .opt_str("endpoint", d.endpoint.as_deref())
 }
 
 /// An `ERR_INVALID_ARGUMENT` naming the option (`oauth.tokenEndpoint`, an unknown name...).
@@ -123,11 +140,19 @@ fn event(e: &Event) -> String {
         Event::Refreshed => o("refreshed").end(),
         Event::Expired => o("expired").end(),
         Event::Cleared(reason) => o("cleared").str("reason", reason.as_str()).end(),
-        Event::Error(err, retry_after_s) => o("error")
+        Event::Error(err, retry_after_s, None) => o("error")
             .str("code", err.code())
             .str("message", err.message())
             .opt_num("retryAfterSeconds", *retry_after_s)
             .end(),
+        Event::Error(err, retry_after_s, Some(detail)) => with_detail(
+            o("error")
+                .str("code", err.code())
+                .str("message", &detail.message(*err)),
+            detail,
+        )
+        .opt_num("retryAfterSeconds", *retry_after_s)
+        .end(),
         Event::IdleWarning(seconds_left) => {
             o("idle-warning").num("secondsLeft", *seconds_left).end()
         }
@@ -173,13 +198,15 @@ pub fn parse_tab_message(v: &Value) -> Option<TabMessage> {
 fn settlement(s: &Settlement) -> String {
     let access = match &s.access {
         Ok(token) => Obj::new("t", "token").str("token", token).end(),
-        Err(e) => Obj::new("t", "error").raw("error", &error(*e)).end(),
+        Err(e) => Obj::new("t", "error")
+            .raw("error", &error_with(*e, s.detail.as_ref()))
+            .end(),
     };
     let settled = Obj::new("t", "settle").raw("access", &access);
     let refresh = match &s.refresh {
         None => return settled.end(), // `refresh()` callers wait for the next attempt
         Some(Ok(r)) => Obj::new("t", "result").raw("result", &refresh_result(r)),
-        Some(Err(e)) => Obj::new("t", "error").raw("error", &error(*e)),
+        Some(Err(e)) => Obj::new("t", "error").raw("error", &error_with(*e, s.detail.as_ref())),
     };
     settled.raw("refresh", &refresh.end()).end()
 }
@@ -363,14 +390,14 @@ mod tests {
     fn outputs_are_json_the_facade_reads() {
         let list = [
             Output::Event(Event::Changed(ChangeOrigin::Set)),
-            Output::Event(Event::Error(KeeperError::RefreshFailed, Some(3600.0))),
+            Output::Event(Event::Error(KeeperError::RefreshFailed, Some(3600.0), None)),
             Output::Post(TabMessage::Cleared(ClearReason::Idle)),
             Output::StartRefresh(7),
         ];
         let text = outputs(&list).unwrap();
         assert_eq!(
             text,
-            r#"[{"t":"event","type":"changed","origin":"set"},{"t":"event","type":"error","code":"ERR_REFRESH_FAILED","message":"refreshing the tokens failed; they are kept","retryAfterSeconds":3600},{"t":"post","message":{"type":"cleared","reason":"idle"}},{"t":"start","run":7}]"#
+            r#"[{"t":"event","type":"changed","origin":"set"},{"t":"event","type":"error","code":"ERR_REFRESH_FAILED","message":"refreshing the tokens failed (network error, timeout or a server error); they are kept","retryAfterSeconds":3600},{"t":"post","message":{"type":"cleared","reason":"idle"}},{"t":"start","run":7}]"#
         );
         assert!(value::parse(&text).is_some());
         assert_eq!(outputs(&[]), None);

@@ -56,7 +56,7 @@ fn errors(world: &World, i: usize) -> Vec<(KeeperError, Option<f64>)> {
         .events
         .iter()
         .filter_map(|e| {
-            if let Event::Error(err, r) = e {
+            if let Event::Error(err, r, _) = e {
                 Some((*err, *r))
             } else {
                 None
@@ -611,6 +611,7 @@ fn absent_and_fractional_exp() {
     let exp = T0 / 1000.0 + 3600.25;
     let tokens = TokenSet {
         access_token: jwt(&format!(r#"{{"iat":{},"exp":{exp}}}"#, T0 / 1000.0)),
+        refresh_token: Some("r".into()),
         ..TokenSet::default()
     };
     k.set_tokens(tokens, false, T0).unwrap();
@@ -639,6 +640,7 @@ fn jitter_stays_within_its_bounds_over_many_tokens() {
         );
         let tokens = TokenSet {
             access_token: jwt(&format!(r#"{{"iat":{},"exp":{exp}}}"#, T0 / 1000.0)),
+            refresh_token: Some("r".into()),
             ..TokenSet::default()
         };
         k.set_tokens(tokens, false, T0).unwrap();
@@ -1521,6 +1523,7 @@ fn a_proof_that_cannot_be_signed_ends_the_refresh_as_dpop_unavailable_with_an_er
     assert!(
         outputs.contains(&Output::Event(Event::Error(
             KeeperError::DpopUnavailable,
+            None,
             None
         ))),
         "{outputs:?}"

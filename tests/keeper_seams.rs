@@ -17,7 +17,7 @@ fn errors(world: &World, i: usize) -> Vec<KeeperError> {
         .events
         .iter()
         .filter_map(|e| match e {
-            Event::Error(err, _) => Some(*err),
+            Event::Error(err, ..) => Some(*err),
             _ => None,
         })
         .collect()

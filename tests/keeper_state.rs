@@ -231,6 +231,7 @@ fn storage_faults_fall_back_to_memory_and_keep_the_tokens() {
         k.take_outputs(),
         vec![Output::Event(Event::Error(
             KeeperError::StorageBlocked,
+            None,
             None
         ))]
     );
@@ -238,6 +239,7 @@ fn storage_faults_fall_back_to_memory_and_keep_the_tokens() {
     assert_eq!(k.storage_kind(), StorageKind::Memory);
     assert!(k.take_outputs().contains(&Output::Event(Event::Error(
         KeeperError::StorageUnavailable,
+        None,
         None
     ))));
     assert!(k.access_token().is_some());
@@ -261,6 +263,7 @@ fn storage_faults_fall_back_to_memory_and_keep_the_tokens() {
     assert_eq!(k.storage_kind(), StorageKind::Memory);
     assert!(k.take_outputs().contains(&Output::Event(Event::Error(
         KeeperError::StorageQuota,
+        None,
         None
     ))));
     assert_eq!(k.access_token(), Some(t.access_token.as_str()));
@@ -292,7 +295,7 @@ fn corrupt_foreign_and_future_records_are_reported_and_ignored() {
         let mut k = browser.tab(KeeperConfig::default(), Rc::new(MemoryStore::new()), T0);
         assert_eq!(
             k.take_outputs(),
-            vec![Output::Event(Event::Error(error, None))],
+            vec![Output::Event(Event::Error(error, None, None))],
             "{stored}"
         );
         assert_eq!(k.access_token(), None);

@@ -104,7 +104,7 @@ export type EventOutput =
   /** Signed out. */
   | { type: "cleared"; reason: ClearReason; }
   /** Something went wrong that threw nothing. */
-  | { type: "error"; code: TokenErrorCode; message: string; retryAfterSeconds?: number; }
+  | { type: "error"; code: TokenErrorCode; message: string; retryAfterSeconds?: number; status?: number; error?: string; errorDescription?: string; endpoint?: string; }
   /** An idle sign-out comes in secondsLeft. */
   | { type: "idle-warning"; secondsLeft: number; }
 ;
@@ -156,7 +156,7 @@ export type RefreshSettlement =
 export type RefreshSettlementKind = RefreshSettlement["t"];
 
 /** An error as the facade turns it into a TokenError. */
-export interface ErrorReply { code: TokenErrorCode; message: string; part?: string; claim?: string; }
+export interface ErrorReply { code: TokenErrorCode; message: string; part?: string; claim?: string; status?: number; error?: string; errorDescription?: string; endpoint?: string; }
 
 /** The tokens held, as the app's refresh callback receives them. */
 export interface WireTokenSet { accessToken: string; refreshToken?: string; idToken?: string; expiresIn?: number; tokenType: TokenType; }
@@ -165,7 +165,7 @@ export interface WireTokenSet { accessToken: string; refreshToken?: string; idTo
 export interface RefreshResult { accessToken: string; idToken?: string; expiresAt?: number; tokenType: TokenType; }
 
 /** What the facade's getters and set-up read (never the refresh token). */
-export interface KeeperState { storageKind: "session" | "local" | "memory"; accessToken?: string; expiresAt?: number; tokenType?: TokenType; dpopThumbprint?: string; storageKey: string; namespace: string; crossTab: boolean; dpop: boolean; requestTimeoutMs: number; }
+export interface KeeperState { storageKind: "session" | "local" | "memory"; accessToken?: string; expiresAt?: number; nextRefreshAt?: number; tokenType?: TokenType; dpopThumbprint?: string; storageKey: string; namespace: string; crossTab: boolean; dpop: boolean; requestTimeoutMs: number; }
 
 /** The Authorization for one keeper.fetch request. */
 export interface FetchAuthorization { header: string; version: number; dpop?: string; follow: boolean; }
@@ -191,6 +191,7 @@ export interface OpArgs {
   dpopProofInput: { method: string; href: string; nonce?: string; accessToken?: string; };
   revocationFailed: { };
   state: { };
+  idToken: { };
 }
 
 /** Each op's result (`r`). */
@@ -214,6 +215,7 @@ export interface OpResults {
   dpopProofInput: string;
   revocationFailed: undefined;
   state: KeeperState;
+  idToken: string;
 }
 
 /** The name of an op. */

@@ -102,6 +102,9 @@ impl Keeper {
 
     /// A caller needs a refresh: start one, join the one under way, or say why not now.
     fn demand_refresh(&mut self, forced: bool, now: f64) -> Result<(), KeeperError> {
+        if self.lacks_refresh_token() {
+            return Err(KeeperError::NoRefreshToken); // nothing to send: say so, send nothing
+        }
         if let Some((_, until, error)) = self.refreshing.held {
             // The app's explicit refresh() tries once whatever holds refreshes back; otherwise
             // the hold's time (none for this tab's own CORS refusal: only refresh() or a

@@ -23,6 +23,7 @@ pub use config::{KeeperConfig, OptionError, Page, RefreshVia, RevokeVia};
 pub use outbox::{ChangeOrigin, Event, Output, Revocation, TabMessage};
 
 use crate::clock::{IssuerClock, Receipt};
+use crate::diagnostics::{self, RefreshDetail};
 use crate::error::KeeperError;
 use crate::oauth::revocation_form;
 use crate::record::{self, ClearReason, Record, StoredSession};
@@ -47,6 +48,9 @@ pub enum Hold {
     /// The token endpoint does not allow this origin (CORS): only `refresh()` or a reload
     /// tries again, since every try presents a refresh token the server may have rotated.
     Cors,
+    /// The token endpoint refused the app's settings (`ERR_REFRESH_CONFIG`): only `refresh()`
+    /// or a reload tries again, since retrying cannot fix them.
+    Config,
 }
 
 impl Hold {
@@ -56,6 +60,7 @@ impl Hold {
             Hold::GaveUp => "gave-up",
             Hold::RetryAfter => "retry-after",
             Hold::Cors => "cors",
+            Hold::Config => "config",
         }
     }
 
@@ -65,6 +70,7 @@ impl Hold {
             "gave-up" => Hold::GaveUp,
             "retry-after" => Hold::RetryAfter,
             "cors" => Hold::Cors,
+            "config" => Hold::Config,
             _ => return None,
         })
     }
@@ -92,6 +98,9 @@ struct Refreshing {
     last_ended_ms: f64,
     /// A caller came after the run under way had settled: start another when it ends.
     again: bool,
+    /// The facts of the last failed attempt, which the refresh errors told since explain;
+    /// dropped when an attempt starts or the tokens change.
+    detail: Option<RefreshDetail>,
 }
 
 /// The state machine.
@@ -142,6 +151,7 @@ impl Keeper {
                 announced: Vec::new(),
                 last_ended_ms: f64::NEG_INFINITY,
                 again: false,
+                detail: None,
             },
             fetch_guard: FetchGuard::default(),
             dpop: DpopState::default(),
@@ -157,6 +167,7 @@ impl Keeper {
             keeper.hold(restored, ChangeOrigin::Restore);
             // The stored estimate was made with this machine's clock as it was then.
             keeper.clock.learn_from_issue_time(now, issued_at);
+            keeper.warn_if_no_refresh_token();
         }
         keeper.tick(now);
         keeper
@@ -236,8 +247,42 @@ impl Keeper {
         self.activity.touched(now);
         self.refreshing.held = None;
         self.hold(session, ChangeOrigin::Set);
+        self.warn_if_no_refresh_token();
         self.tick(now);
         Ok(())
+    }
+
+    /// Whether refreshes go to the token endpoint but no refresh token is held: no refresh
+    /// can happen, and none is attempted.
+    pub fn lacks_refresh_token(&self) -> bool {
+        matches!(self.config.refresh, RefreshVia::OAuth(_))
+            && self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.refresh_token.is_none())
+    }
+
+    /// Says at once that tokens without a refresh token will not be refreshed (the provider
+    /// dropped `offline_access`, most often), rather than when the refresh falls due.
+    fn warn_if_no_refresh_token(&mut self) {
+        if self.lacks_refresh_token() {
+            self.out.error(KeeperError::NoRefreshToken);
+        }
+    }
+
+    /// The ID token of the session held, if any.
+    pub fn id_token(&self) -> Option<&str> {
+        self.session.as_ref()?.id_token.as_deref()
+    }
+
+    /// When the scheduled refresh will run, client epoch ms; `None` when none will come by
+    /// itself: signed out, nothing to refresh with, a refresh under way, or refreshes held
+    /// back (after ERR_REFRESH_CORS or ERR_REFRESH_CONFIG, a Retry-After, failures).
+    pub fn next_refresh_at(&self, now: f64) -> Option<f64> {
+        if self.held_by(now).is_some() {
+            return None;
+        }
+        self.refresh_due_at()
     }
 
     /// A stored session for `tokens` received now (their times already checked).
@@ -272,6 +317,7 @@ impl Keeper {
         self.token_version = self.token_version.wrapping_add(1);
         self.expired_notified = false;
         self.refreshing.jitter = self.random();
+        self.refreshing.detail = None;
         if matches!(origin, ChangeOrigin::OtherTab | ChangeOrigin::Refresh) {
             self.refreshing.held = None; // new tokens: whatever held refreshes back is over
         }
@@ -404,7 +450,8 @@ impl Keeper {
 
     /// When the scheduled refresh is due (client epoch ms), if one is to be scheduled.
     fn refresh_due_at(&self) -> Option<f64> {
-        if !self.config.can_refresh() || self.refreshing.run.is_some() {
+        if !self.config.can_refresh() || self.refreshing.run.is_some() || self.lacks_refresh_token()
+        {
             return None;
         }
         let exp = self.session.as_ref()?.expires_at?;
@@ -608,10 +655,37 @@ impl Keeper {
                 KeeperError::NoToken
             })),
         };
+        let detail = outcome.err().and_then(|e| self.refresh_detail(e));
         let refresh = (!retrying)
             .then(|| outcome.and_then(|()| self.refresh_result().ok_or(KeeperError::NoToken)));
-        self.out
-            .push(Output::Settle(Settlement { access, refresh }));
+        self.out.push(Output::Settle(Settlement {
+            access,
+            refresh,
+            detail,
+        }));
+    }
+
+    /// Records the facts of the attempt under way (`None`: a new attempt, nothing known yet).
+    pub(crate) fn note_refresh_detail(&mut self, detail: Option<RefreshDetail>) {
+        self.refreshing.detail = detail;
+    }
+
+    /// The facts behind `error`, when it is a refresh error: the last failed attempt's, or
+    /// at least the token endpoint's address.
+    pub fn refresh_detail(&self, error: KeeperError) -> Option<RefreshDetail> {
+        if !diagnostics::explains(error) {
+            return None;
+        }
+        if let Some(detail) = &self.refreshing.detail {
+            return Some(detail.clone());
+        }
+        match &self.config.refresh {
+            RefreshVia::OAuth(client) => Some(RefreshDetail::at(
+                Some(&client.token_endpoint),
+                diagnostics::Cause::Unknown,
+            )),
+            _ => None,
+        }
     }
 
     /// Holds refreshes back until `until` (at most [`HOLD_CAP_MS`] for a server's pause),
@@ -619,7 +693,7 @@ impl Keeper {
     /// Retry-After, a CORS refusal and a back-off are the origin's, not one tab's).
     pub(crate) fn hold_refreshes(&mut self, hold: Hold, until: f64, error: KeeperError, now: f64) {
         let until = match hold {
-            Hold::Cors => until,
+            Hold::Cors | Hold::Config => until,
             Hold::GaveUp | Hold::RetryAfter => until.min(now + HOLD_CAP_MS),
         };
         self.refreshing.held = Some((hold, until, error));
@@ -711,10 +785,11 @@ impl Keeper {
         }
         let error = match hold {
             Hold::Cors => KeeperError::RefreshCors,
+            Hold::Config => KeeperError::RefreshConfig,
             Hold::GaveUp | Hold::RetryAfter => KeeperError::RefreshFailed,
         };
         let news = !matches!(self.refreshing.held, Some((h, ..)) if h == hold);
-        if hold == Hold::Cors && news {
+        if matches!(hold, Hold::Cors | Hold::Config) && news {
             // The app must fix its server: every tab says so, not only the one that asked.
             self.report(error, None);
         }
@@ -751,7 +826,8 @@ impl Keeper {
 
     /// Reports an error to the app (`error` event), with the server's `Retry-After`.
     pub(crate) fn report(&mut self, error: KeeperError, retry_after_s: Option<f64>) {
-        self.out.event(Event::Error(error, retry_after_s));
+        let detail = self.refresh_detail(error).map(Box::new);
+        self.out.event(Event::Error(error, retry_after_s, detail));
     }
 }
 

@@ -2,6 +2,7 @@
 //! tabs, steps of the refresh under way, and the settling of calls that waited for it. The
 //! browser side delivers them in order and decides nothing.
 
+use crate::diagnostics::RefreshDetail;
 use crate::error::KeeperError;
 use crate::record::ClearReason;
 use crate::refresh::Settlement;
@@ -32,7 +33,7 @@ impl ChangeOrigin {
 }
 
 /// An event for the app's listeners.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// Tokens changed.
     Changed(ChangeOrigin),
@@ -45,8 +46,9 @@ pub enum Event {
     /// Signed out.
     Cleared(ClearReason),
     /// Something went wrong that threw nothing; with the server's `Retry-After` (seconds)
-    /// when that is why the keeper stopped trying for now.
-    Error(KeeperError, Option<f64>),
+    /// when that is why the keeper stopped trying for now, and the facts behind a refresh
+    /// error.
+    Error(KeeperError, Option<f64>, Option<Box<RefreshDetail>>),
     /// An idle sign-out comes in this many seconds unless there is activity.
     IdleWarning(f64),
 }
@@ -143,7 +145,7 @@ impl Outbox {
 
     /// Queues an `error` event.
     pub fn error(&mut self, error: KeeperError) {
-        self.0.push(Output::Event(Event::Error(error, None)));
+        self.0.push(Output::Event(Event::Error(error, None, None)));
     }
 
     /// Whether nothing is queued.

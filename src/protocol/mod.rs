@@ -11,6 +11,7 @@ pub mod typescript;
 mod conformance {
     use super::schema::{name_sets, Union, ACCESS_SETTLEMENT, EVENT, OPS, OUTPUT, RECORDS};
     use super::schema::{REFRESH_SETTLEMENT, REPORT, STEP, TAB_MESSAGE};
+    use crate::diagnostics::{Cause, RefreshDetail};
     use crate::error::KeeperError;
     use crate::json::value::{self, Value};
     use crate::keeper::{ChangeOrigin, Event, Hold, Output, Revocation, TabMessage};
@@ -208,7 +209,17 @@ mod conformance {
             Event::Refreshed,
             Event::Expired,
             Event::Cleared(ClearReason::Idle),
-            Event::Error(KeeperError::RefreshFailed, Some(3.0)),
+            Event::Error(KeeperError::RefreshFailed, Some(3.0), None),
+            Event::Error(
+                KeeperError::RefreshConfig,
+                None,
+                Some(Box::new(RefreshDetail::answered(
+                    "https://id.example/token?x",
+                    401,
+                    r#"{"error":"invalid_client","error_description":"who?"}"#,
+                    &[],
+                ))),
+            ),
             Event::IdleWarning(5.0),
         ];
         for e in &events {
@@ -265,14 +276,20 @@ mod conformance {
             Output::Settle(Settlement {
                 access: Ok("a".into()),
                 refresh: Some(Ok(result)),
+                detail: None,
             }),
             Output::Settle(Settlement {
-                access: Err(KeeperError::NoToken),
+                access: Err(KeeperError::RefreshFailed),
                 refresh: Some(Err(KeeperError::RefreshFailed)),
+                detail: Some(RefreshDetail::at(
+                    Some("https://id.example/token"),
+                    Cause::TimedOut,
+                )),
             }),
             Output::Settle(Settlement {
                 access: Err(KeeperError::NoToken),
                 refresh: None,
+                detail: None,
             }),
             Output::Revoke(Revocation::Endpoint {
                 url: "u".into(),

@@ -255,6 +255,10 @@ pub const EVENT: Union = Union {
                 req("code", "TokenErrorCode"),
                 req("message", "string"),
                 opt("retryAfterSeconds", "number"),
+                opt("status", "number"),
+                opt("error", "string"),
+                opt("errorDescription", "string"),
+                opt("endpoint", "string"),
             ],
         ),
         kind(
@@ -363,6 +367,10 @@ pub const RECORDS: &[(&str, &str, &[Member])] = &[
             req("message", "string"),
             opt("part", "string"),
             opt("claim", "string"),
+            opt("status", "number"),
+            opt("error", "string"),
+            opt("errorDescription", "string"),
+            opt("endpoint", "string"),
         ],
     ),
     (
@@ -393,6 +401,7 @@ pub const RECORDS: &[(&str, &str, &[Member])] = &[
             req("storageKind", "\"session\" | \"local\" | \"memory\""),
             opt("accessToken", "string"),
             opt("expiresAt", "number"),
+            opt("nextRefreshAt", "number"),
             opt("tokenType", "TokenType"),
             opt("dpopThumbprint", "string"),
             req("storageKey", "string"),
@@ -531,6 +540,7 @@ pub const OPS: &[(&str, &[Member], Option<&str>)] = &[
     ),
     ("revocationFailed", &[], None),
     ("state", &[], Some("KeeperState")),
+    ("idToken", &[], Some("string")),
 ];
 
 /// Every tagged union, in the order the TypeScript file defines them.

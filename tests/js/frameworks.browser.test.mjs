@@ -286,7 +286,9 @@ describe("in Node", () => {
     const refreshCall = () => until(() => pending.length > 0, 2_000, "the refresh call").then(() => pending.shift());
     // Default storage: Node has none, and that notice is not a refresh error.
     const app = createApp({}).use(vue.createTokenKeeper({ refresh, retry: { maxAttempts: 1 }, crossTab: false }));
-    const { keeper, status, token, claims, expiresAt, error } = app.runWithContext(() => vue.useTokenKeeper());
+    const { keeper, status, token, claims, expiresAt, idClaims, nextRefreshAt, error } = app.runWithContext(() =>
+      vue.useTokenKeeper(),
+    );
     try {
       assert.ok(keeper instanceof tk.TokenKeeper);
       assert.equal(keeper.storageKind, "memory");
@@ -295,10 +297,17 @@ describe("in Node", () => {
         ["signed-out", undefined, undefined, undefined],
       );
 
-      keeper.setTokens({ accessToken: makeJwt({ sub: "first" }, { expiresIn: 300 }), refreshToken: "r1" });
+      keeper.setTokens({
+        accessToken: makeJwt({ sub: "first" }, { expiresIn: 300 }),
+        refreshToken: "r1",
+        idToken: makeJwt({ sub: "first", name: "Ada Lovelace" }, { expiresIn: 300 }),
+      });
       await startedUp();
       assert.deepEqual([status.value, claims.value.sub, token.value], ["fresh", "first", keeper.accessToken]);
       assert.equal(expiresAt.value, keeper.expiresAt);
+      assert.equal(idClaims.value.name, "Ada Lovelace");
+      assert.equal(typeof nextRefreshAt.value, "number");
+      assert.equal(nextRefreshAt.value, keeper.nextRefreshAt);
 
       let refreshed = keeper.refresh();
       assert.equal(status.value, "refreshing");
@@ -320,6 +329,7 @@ describe("in Node", () => {
 
       keeper.clear();
       assert.deepEqual([status.value, token.value, claims.value], ["signed-out", undefined, undefined]);
+      assert.deepEqual([idClaims.value, nextRefreshAt.value], [undefined, undefined]);
     } finally {
       keeper.dispose();
     }

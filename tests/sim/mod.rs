@@ -68,6 +68,10 @@ pub enum Fault {
     Offline,
     /// `400 use_dpop_nonce`, with this `DPoP-Nonce` header if any.
     UseDpopNonce(Option<&'static str>),
+    /// This status and body (a wrong client, a wrong URL...).
+    Answer(u16, &'static str),
+    /// `400 invalid_request` whose description echoes the refresh token presented.
+    EchoRefreshToken,
 }
 
 /// A token server on the issuer's clock.
@@ -186,6 +190,15 @@ impl Server {
                 return Report::Answer(a);
             }
             Some(Fault::Hang) => return Report::TimedOut,
+            Some(Fault::Answer(status, body)) => {
+                return Report::Answer(self.answer(status, body.into(), client_now))
+            }
+            Some(Fault::EchoRefreshToken) => {
+                let body = format!(
+                    r#"{{"error":"invalid_request","error_description":"refresh_token {rt} is not for this client"}}"#
+                );
+                return Report::Answer(self.answer(400, body, client_now));
+            }
             _ => {}
         }
         if rt != self.current_rt {

@@ -39,7 +39,12 @@ export async function startProvider({ dpop = false } = {}) {
       devInteractions: { enabled: true },
       ...(dpop ? { dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true } } : {}),
     },
-    scopes: ["openid", "offline_access"],
+    scopes: ["openid", "offline_access", "profile"],
+    // Every account is "Ada Lovelace"; with `profile` asked for, her name is in the ID token
+    // (conformIdTokenClaims off: scope claims there too, not only at userinfo).
+    findAccount: (ctx, sub) => ({ accountId: sub, claims: () => ({ sub, name: "Ada Lovelace" }) }),
+    claims: { openid: ["sub"], profile: ["name"] },
+    conformIdTokenClaims: false,
     ttl: {
       AccessToken: 60,
       AuthorizationCode: 60,

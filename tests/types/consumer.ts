@@ -128,6 +128,14 @@ try {
     const part: "header" | "payload" | "signature" | undefined = e.part;
     const claim: "exp" | "nbf" | "iat" | undefined = e.claim;
     if (e.code === "ERR_TOKEN_EXPIRED" || e.code === "ERR_REFRESH_CORS") console.log(code, name, part, claim);
+    // The facts behind a refresh error (API §6).
+    const facts: [number | undefined, string | undefined, string | undefined, string | undefined] = [
+      e.status,
+      e.error,
+      e.errorDescription,
+      e.endpoint,
+    ];
+    if (e.code === "ERR_REFRESH_CONFIG" && e.error === "invalid_client") console.log(facts);
     // @ts-expect-error TokenError.code is one of the package's codes
     if (e.code === "ERR_TOKEN_EXPIRD") console.log(e.message);
     // @ts-expect-error a TokenError's properties are read-only
@@ -145,9 +153,11 @@ const everyCode: Record<TokenErrorCode, true> = {
   ERR_INVALID_GRANT: true,
   ERR_NOT_INITIALIZED: true,
   ERR_NO_TOKEN: true,
+  ERR_NO_REFRESH_TOKEN: true,
   ERR_RECORD_CORRUPT: true,
   ERR_RECORD_FOREIGN: true,
   ERR_RECORD_VERSION: true,
+  ERR_REFRESH_CONFIG: true,
   ERR_REFRESH_CORS: true,
   ERR_REFRESH_FAILED: true,
   ERR_REFRESH_REJECTED: true,
@@ -295,6 +305,14 @@ const claims: JwtPayload | undefined = keeper.claims;
 const heldUntil: number | undefined = keeper.expiresAt;
 const kind: StorageKind = keeper.storageKind;
 const tokenType: "Bearer" | "DPoP" | undefined = keeper.tokenType;
+const nextRefreshAt: number | undefined = keeper.nextRefreshAt;
+const idToken: string | undefined = keeper.idToken;
+const idName: unknown = keeper.idClaims?.name;
+keeper.on("error", ({ code, status, error, errorDescription, endpoint }) =>
+  console.log(code, status, error, errorDescription, endpoint),
+);
+// @ts-expect-error nextRefreshAt is read-only
+keeper.nextRefreshAt = 1;
 keeper.dispose();
 
 // @ts-expect-error setTokens needs accessToken (or access_token)

@@ -41,8 +41,13 @@ function Status(): ReactElement {
     const token: string = state.token;
     const claims: JwtPayload | undefined = state.claims;
     const expiresAt: number | undefined = state.expiresAt;
-    text = `${token.length} ${claims?.sub} ${expiresAt}`;
+    const next: number | undefined = state.nextRefreshAt;
+    const who: unknown = state.idClaims?.name;
+    text = `${token.length} ${claims?.sub} ${expiresAt} ${next} ${who}`;
   }
+  // Claims types of the app's own (API §6), not checked at runtime.
+  const typed = useAccessToken<JwtPayload & { scope?: string }, JwtPayload & { name?: string }>();
+  if (typed.status === "fresh") text = `${typed.claims?.scope} ${typed.idClaims?.name?.length}`;
   // @ts-expect-error signed out, there is no token
   const none: string = useAccessToken().token;
   void keeper?.getAccessToken();
@@ -60,7 +65,10 @@ createElement(TokenKeeperProvider, { options: { refreshBefore: 10 } });
 // Vue
 const App = defineComponent({
   setup() {
-    const { keeper, status, token, claims, expiresAt, error }: TokenKeeperBinding = useVueTokenKeeper();
+    const { keeper, status, token, claims, expiresAt, idClaims, nextRefreshAt, error }: TokenKeeperBinding =
+      useVueTokenKeeper();
+    const who: unknown = idClaims.value?.name;
+    const next: number | undefined = nextRefreshAt.value;
     const statusRef: ComputedRef<AccessTokenStatus> = status;
     const code: string | undefined = error.value?.code;
     const sub: string | undefined = claims.value?.sub;
@@ -69,7 +77,7 @@ const App = defineComponent({
     // @ts-expect-error the refs are read-only
     status.value = "fresh";
     void keeper.refresh();
-    return () => `${statusRef.value} ${code} ${sub} ${at} ${held?.length}`;
+    return () => `${statusRef.value} ${code} ${sub} ${at} ${held?.length} ${who} ${next}`;
   },
 });
 const plugin: TokenKeeperPlugin = createTokenKeeper(options);
