@@ -166,7 +166,10 @@ pub fn explains(error: KeeperError) -> bool {
 
 /// `url` without its query and fragment (where a client may carry secrets).
 pub fn without_query(url: &str) -> String {
-    let end = url.find(['?', '#']).unwrap_or(url.len());
+    let end = url
+        .bytes()
+        .position(|b| b == b'?' || b == b'#')
+        .unwrap_or(url.len());
     url[..end].to_owned()
 }
 
@@ -188,8 +191,8 @@ pub fn server_text(text: &str, max_chars: usize, held: &[&str]) -> Option<String
 /// Whether `text` contains a held token whole, or [`TOKEN_FRAGMENT_CHARS`] characters of one
 /// in a row. Every longer run contains such a window, so windows of `text` suffice.
 fn holds_token_text(text: &str, held: &[&str]) -> bool {
-    let held = || held.iter().filter(|t| !t.is_empty());
-    if held().any(|t| text.contains(t)) {
+    let held = || held.iter().filter(|t| !t.is_empty()).map(|t| t.as_bytes());
+    if held().any(|t| has_run(text.as_bytes(), t)) {
         return true;
     }
     let bytes = text.as_bytes();
@@ -197,10 +200,15 @@ fn holds_token_text(text: &str, held: &[&str]) -> bool {
         return false;
     }
     // ASCII only (checked by the caller), so every window is a str.
-    (0..=bytes.len() - TOKEN_FRAGMENT_CHARS).any(|i| {
-        let window = &text[i..i + TOKEN_FRAGMENT_CHARS];
-        held().any(|t| t.contains(window))
-    })
+    bytes
+        .windows(TOKEN_FRAGMENT_CHARS)
+        .any(|window| held().any(|t| has_run(t, window)))
+}
+
+/// Whether `run` occurs in `text` (a plain scan: `str::contains` brings a substring searcher
+/// of several KB into the module for texts of a few hundred bytes).
+fn has_run(text: &[u8], run: &[u8]) -> bool {
+    run.len() <= text.len() && text.windows(run.len()).any(|w| w == run)
 }
 
 #[cfg(test)]
