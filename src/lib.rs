@@ -14,7 +14,7 @@
 //!   behind a refresh error, sanitised), [`schedule`] (when to refresh,
 //!   back-off, timer chaining), [`clock`] (the issuer's clock), [`record`] (the stored
 //!   record), [`store`] (the storage trait), [`url`] (which URLs are accepted and where tokens
-//!   may go), [`sha256`] (fingerprints), [`dpop`] (RFC 9449 proofs), [`wire`] (the JSON
+//!   may go), [`sha256`] (fingerprints), [`dpop`] (RFC 9449: the key, proofs, nonces, challenges), [`wire`] (the JSON
 //!   messages to and from the browser side), [`calls`] (the facade's requests), [`constants`] (values the JavaScript side
 //!   shares, generated into `js/generated/`);
 //! - wasm32 only: `bindings` (the exports, one file per job) and `web` (the allocator and web
