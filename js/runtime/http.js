@@ -82,7 +82,8 @@ export async function postForm({ url, body, dpopProof, timeoutMs }) {
       status: response.status,
       dateMs: Date.parse(header("date") ?? ""),
       retryAfter,
-      retryAfterDateMs: Date.parse(retryAfter ?? ""),
+      // An HTTP-date only: Date.parse("7") reads a year (July 2001).
+      retryAfterDateMs: retryAfter && !/^\s*\d+\s*$/.test(retryAfter) ? Date.parse(retryAfter) : undefined,
       dpopNonce: header("dpop-nonce"),
       body: text,
     };
