@@ -36,6 +36,8 @@ pub mod calls;
 #[cfg(feature = "keeper")]
 pub mod clock;
 #[cfg(feature = "keeper")]
+pub mod config;
+#[cfg(feature = "keeper")]
 pub mod diagnostics;
 #[cfg(feature = "keeper")]
 pub mod dpop;

@@ -19,11 +19,12 @@
 //!
 //! Callers settle after each attempt's outcome; retries go on in the background.
 
+use crate::config::{KeeperConfig, RefreshVia};
 use crate::diagnostics::{server_text, Cause, RefreshDetail, MAX_ERROR_CHARS};
 use crate::error::KeeperError;
 use crate::json::value;
-use crate::keeper::{config::RefreshVia, hold_announcement_prefix, Hold, Keeper, HOLD_CAP_MS};
 use crate::oauth::{classify_answer, classify_thrown, refresh_form, Answer};
+use crate::record::{ClearReason, StoredSession};
 use crate::schedule::{backoff, Backoff, MIN_REFRESH_INTERVAL_MS};
 use crate::sha256::fingerprint;
 use crate::tokens::{token_set_from_json, TokenSet, TokenType};
@@ -39,6 +40,120 @@ pub const CATCH_UP_STEP_MS: f64 = 25.0;
 /// Without Web Locks, tabs that decided together are spread over this long before each
 /// re-reads storage.
 pub const NO_LOCK_SPREAD_MS: f64 = 150.0;
+
+/// Why scheduled refreshes are held back for a while.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// The retries gave up: try again later, or at once when the page wakes up.
+    GaveUp,
+    /// The server asked for a pause (`Retry-After`) longer than the retry policy allows.
+    RetryAfter,
+    /// The token endpoint does not allow this origin (CORS): only `refresh()` or a reload
+    /// tries again, since every try presents a refresh token the server may have rotated.
+    Cors,
+    /// The token endpoint refused the app's settings (`ERR_REFRESH_CONFIG`): only `refresh()`
+    /// or a reload tries again, since retrying cannot fix them.
+    Config,
+}
+
+impl Hold {
+    /// The name used between tabs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hold::GaveUp => "gave-up",
+            Hold::RetryAfter => "retry-after",
+            Hold::Cors => "cors",
+            Hold::Config => "config",
+        }
+    }
+
+    /// The hold with this name.
+    pub fn from_name(name: &str) -> Option<Hold> {
+        Some(match name {
+            "gave-up" => Hold::GaveUp,
+            "retry-after" => Hold::RetryAfter,
+            "cors" => Hold::Cors,
+            "config" => Hold::Config,
+            _ => return None,
+        })
+    }
+}
+
+/// The longest any hold lasts: a server's `Retry-After`, a CORS refusal as other tabs learn of
+/// it, or a hold another tab (or a forging page) announces. After it, the next refresh tries
+/// once.
+pub const HOLD_CAP_MS: f64 = 3_600_000.0;
+
+/// The prefix of the names of shared locks that announce holds (see
+/// [`RefreshHost::announce_hold`]).
+pub fn hold_announcement_prefix(namespace: &str) -> String {
+    ["tokenkeeper:", namespace, ":held:"].concat()
+}
+
+/// What a refresh run needs from the keeper it refreshes for (`crate::keeper::Keeper`
+/// implements it in `keeper/refreshing.rs`): the protocol reads and changes the keeper's state
+/// only through these, so this module depends on no keeper type.
+pub trait RefreshHost {
+    /// The options in force.
+    fn config(&self) -> &KeeperConfig;
+    /// The session held, if signed in.
+    fn session(&self) -> Option<&StoredSession>;
+    /// A number in [0, 1), for jitter.
+    fn random(&mut self) -> f64;
+    /// If this tab or shared storage holds other tokens than `started` (another tab refreshed
+    /// meanwhile), keeps those and returns true.
+    fn adopt_if_newer(&mut self, started: &Ticket) -> bool;
+    /// Takes the tokens a refresh gave (`date_ms`: the answer's `Date`).
+    fn refreshed(
+        &mut self,
+        tokens: TokenSet,
+        date_ms: Option<f64>,
+        now: f64,
+    ) -> Result<(), KeeperError>;
+    /// Settles the calls waiting for the refresh (`retrying`: `refresh()` callers wait on).
+    fn settle(&mut self, outcome: Result<(), KeeperError>, retrying: bool, now: f64);
+    /// Reports an error to the app (`error` event), with the server's `Retry-After`.
+    fn report(&mut self, error: KeeperError, retry_after_s: Option<f64>);
+    /// Keeps the facts of the last attempt, for the errors that follow.
+    fn note_refresh_detail(&mut self, detail: Option<RefreshDetail>);
+    /// Signs out everywhere, for `reason`.
+    fn clear(&mut self, reason: ClearReason, now: f64);
+    /// Holds refreshes back until `until`, telling callers `error`, and tells the other tabs.
+    fn hold_refreshes(&mut self, hold: Hold, until: f64, error: KeeperError, now: f64);
+    /// Holds this tab's refreshes back (only this tab: its DPoP key is missing).
+    fn hold_refreshes_for_missing_key(&mut self, until: f64);
+    /// Why refreshes are held back at `now`, if they are.
+    fn held_by(&self, now: f64) -> Option<KeeperError>;
+    /// Tells the other tabs to hold refreshes back until `until`.
+    fn tell_tabs_to_hold(&mut self, hold: Hold, until: f64);
+    /// The hold to announce before the lock is released, if one was met.
+    fn take_hold_to_announce(&mut self) -> Option<(Hold, f64)>;
+    /// The name of the lock announcing this tab's hold until `until` (remembered as its own).
+    fn announce_hold(&mut self, hold: Hold, until: f64) -> String;
+    /// Obeys the holds other tabs announced (`reason:until` each); the error if one holds.
+    fn learn_announced_holds(&mut self, holds: &[String], now: f64) -> Option<KeeperError>;
+    /// A refused proof's `Date`: the time later proofs use.
+    fn adopt_issuer_date(&mut self, now: f64, date_ms: f64);
+    /// Whether the DPoP key pair is loaded.
+    fn dpop_key_ready(&self) -> bool;
+    /// Whether the loaded key is the one the session's tokens are bound to.
+    fn dpop_key_fits_session(&self) -> bool;
+    /// Loads the DPoP key from its public JWK (JSON).
+    fn set_dpop_key(&mut self, jwk_json: &str) -> Result<(), KeeperError>;
+    /// Keeps a server's `DPoP-Nonce` for the origin of `href`.
+    fn remember_dpop_nonce(&mut self, href: &str, nonce: &str);
+    /// The tokens held, with `expires_in` as the seconds left now: what the app's refresh
+    /// callback receives.
+    fn current_tokens(&self, now: f64) -> Option<TokenSet>;
+    /// The unsigned DPoP proof for a request.
+    fn dpop_signing_input(
+        &mut self,
+        method: &str,
+        href: &str,
+        access_token: Option<&str>,
+        now: f64,
+    ) -> Result<String, KeeperError>;
+}
 
 /// What the tokens were when the refresh was asked for: if storage holds others by the time
 /// the lock is taken, another tab refreshed first.
@@ -325,7 +440,7 @@ impl RefreshRun {
     }
 
     /// The next step, given what the last one came to.
-    pub fn next(&mut self, k: &mut Keeper, report: Report, now: f64) -> Step {
+    pub fn next(&mut self, k: &mut dyn RefreshHost, report: Report, now: f64) -> Step {
         match (self.phase, report) {
             (Phase::Starting, Report::Start) => self.begin_attempt(k, now),
             (Phase::Locking, Report::Locked) => {
@@ -489,13 +604,13 @@ impl RefreshRun {
     }
 
     /// A hold another tab met stops this run before it sends: the server is the origin's.
-    fn stopped_by_hold(&mut self, k: &mut Keeper, error: KeeperError, now: f64) -> Step {
+    fn stopped_by_hold(&mut self, k: &mut dyn RefreshHost, error: KeeperError, now: f64) -> Step {
         self.last_error = Some(error);
         k.settle(Err(error), false, now);
         self.release(k, After::Finish, now)
     }
 
-    fn begin_attempt(&mut self, k: &mut Keeper, now: f64) -> Step {
+    fn begin_attempt(&mut self, k: &mut dyn RefreshHost, now: f64) -> Step {
         k.note_refresh_detail(None);
         if k.session().is_none() {
             // Signed out meanwhile (another tab, idle): nothing to refresh.
@@ -517,7 +632,7 @@ impl RefreshRun {
 
     /// Without Web Locks: a random pause spreads out tabs that decided together, then each
     /// re-reads storage. A narrow race remains; Web Locks close it.
-    fn spread(&mut self, k: &mut Keeper) -> Step {
+    fn spread(&mut self, k: &mut dyn RefreshHost) -> Step {
         self.phase = Phase::Spreading;
         Step::Wait {
             ms: (k.random() * NO_LOCK_SPREAD_MS).floor(),
@@ -525,7 +640,7 @@ impl RefreshRun {
         }
     }
 
-    fn under_lock(&mut self, k: &mut Keeper, now: f64) -> Step {
+    fn under_lock(&mut self, k: &mut dyn RefreshHost, now: f64) -> Step {
         if k.session().is_none() {
             k.settle(Err(KeeperError::NoToken), false, now);
             return self.release(k, After::Finish, now);
@@ -557,7 +672,7 @@ impl RefreshRun {
         }
     }
 
-    fn send(&mut self, k: &mut Keeper, now: f64) -> Step {
+    fn send(&mut self, k: &mut dyn RefreshHost, now: f64) -> Step {
         let config = k.config();
         let timeout_ms = config.request_timeout_ms;
         match config.refresh.clone() {
@@ -608,7 +723,7 @@ impl RefreshRun {
         }
     }
 
-    fn answered(&mut self, k: &mut Keeper, answer: HttpAnswer, now: f64) -> Step {
+    fn answered(&mut self, k: &mut dyn RefreshHost, answer: HttpAnswer, now: f64) -> Step {
         if let (Some(nonce), RefreshVia::OAuth(client)) = (&answer.dpop_nonce, &k.config().refresh)
         {
             let endpoint = client.token_endpoint.clone();
@@ -643,7 +758,7 @@ impl RefreshRun {
 
     fn classified(
         &mut self,
-        k: &mut Keeper,
+        k: &mut dyn RefreshHost,
         answer: Answer,
         date_ms: Option<f64>,
         now: f64,
@@ -682,7 +797,7 @@ impl RefreshRun {
 
     fn got_tokens(
         &mut self,
-        k: &mut Keeper,
+        k: &mut dyn RefreshHost,
         tokens: TokenSet,
         date_ms: Option<f64>,
         now: f64,
@@ -698,7 +813,7 @@ impl RefreshRun {
         }
     }
 
-    fn succeeded(&mut self, k: &mut Keeper, spent: bool, now: f64) -> Step {
+    fn succeeded(&mut self, k: &mut dyn RefreshHost, spent: bool, now: f64) -> Step {
         self.last_error = None;
         k.settle(Ok(()), false, now);
         if spent && self.holds_lock {
@@ -720,7 +835,7 @@ impl RefreshRun {
         self.release(k, After::Finish, now)
     }
 
-    fn failed(&mut self, k: &mut Keeper, failure: Failure, now: f64) -> Step {
+    fn failed(&mut self, k: &mut dyn RefreshHost, failure: Failure, now: f64) -> Step {
         let (error, retry_after_ms, retryable) = match failure {
             Failure::Retryable(e, r) => (e, r, true),
             Failure::Final(e) => (e, None, false),
@@ -765,7 +880,7 @@ impl RefreshRun {
 
     /// Releases the lock, announcing first a hold met in this run, if any, for the next tab
     /// to take the lock (it may take it before this tab's message reaches it).
-    fn release(&mut self, k: &mut Keeper, after: After, now: f64) -> Step {
+    fn release(&mut self, k: &mut dyn RefreshHost, after: After, now: f64) -> Step {
         let hold = k.take_hold_to_announce();
         if let (Some((hold, until)), true) = (hold, self.holds_lock) {
             self.phase = Phase::AnnouncingHold(after);
@@ -801,7 +916,7 @@ impl RefreshRun {
 }
 
 /// Every token text this keeper holds or sent: none of it may reach an error's text.
-fn held_tokens<'a>(k: &'a Keeper, ticket: &'a Ticket) -> Vec<&'a str> {
+fn held_tokens<'a>(k: &'a dyn RefreshHost, ticket: &'a Ticket) -> Vec<&'a str> {
     let t = &ticket.tokens;
     let mut held = vec![t.access_token.as_str()];
     held.extend(t.refresh_token.as_deref());
@@ -815,7 +930,7 @@ fn held_tokens<'a>(k: &'a Keeper, ticket: &'a Ticket) -> Vec<&'a str> {
 }
 
 /// Records that the request to the token endpoint came to `cause` (no words from a server).
-fn note_transport(k: &mut Keeper, cause: Cause) {
+fn note_transport(k: &mut dyn RefreshHost, cause: Cause) {
     let endpoint = match &k.config().refresh {
         RefreshVia::OAuth(client) => Some(client.token_endpoint.clone()),
         _ => None,
@@ -824,12 +939,12 @@ fn note_transport(k: &mut Keeper, cause: Cause) {
 }
 
 /// The origin-wide refresh lock of a namespace.
-fn lock_name(k: &Keeper) -> String {
+fn lock_name(k: &dyn RefreshHost) -> String {
     ["tokenkeeper:", k.config().namespace.as_str(), ":refresh"].concat()
 }
 
 /// Names announcing rotations of the ticket's refresh token: a fingerprint, never the token.
-fn rotation_prefix(k: &Keeper, ticket: &Ticket) -> String {
+fn rotation_prefix(k: &dyn RefreshHost, ticket: &Ticket) -> String {
     let spent = ticket
         .tokens
         .refresh_token

@@ -17,6 +17,7 @@ pub struct Obj(String);
 
 impl Obj {
     /// `{"t":kind` — every message names its kind first.
+    #[inline(never)]
     pub fn new(kind_key: &str, kind: &str) -> Obj {
         let mut o = Obj(String::with_capacity(64));
         o.0.push('{');
@@ -25,6 +26,7 @@ impl Obj {
         o
     }
 
+    #[inline(never)]
     fn key(&mut self, name: &str) {
         if self.0.len() > 1 {
             self.0.push(',');
@@ -34,6 +36,7 @@ impl Obj {
     }
 
     /// A string member.
+    #[inline(never)]
     pub fn str(mut self, name: &str, value: &str) -> Obj {
         self.key(name);
         write_string(&mut self.0, value);
@@ -41,6 +44,7 @@ impl Obj {
     }
 
     /// A string member, when there is a value.
+    #[inline(never)]
     pub fn opt_str(self, name: &str, value: Option<&str>) -> Obj {
         match value {
             Some(v) => self.str(name, v),
@@ -49,6 +53,7 @@ impl Obj {
     }
 
     /// A number member (finite; up to three decimals).
+    #[inline(never)]
     pub fn num(mut self, name: &str, value: f64) -> Obj {
         self.key(name);
         write_number(&mut self.0, value);
@@ -56,6 +61,7 @@ impl Obj {
     }
 
     /// A number member, when there is a value.
+    #[inline(never)]
     pub fn opt_num(self, name: &str, value: Option<f64>) -> Obj {
         match value {
             Some(v) => self.num(name, v),
@@ -64,6 +70,7 @@ impl Obj {
     }
 
     /// A member whose value is already JSON text.
+    #[inline(never)]
     pub fn raw(mut self, name: &str, json: &str) -> Obj {
         self.key(name);
         self.0.push_str(json);
@@ -71,6 +78,7 @@ impl Obj {
     }
 
     /// The text.
+    #[inline(never)]
     pub fn end(mut self) -> String {
         self.0.push('}');
         self.0

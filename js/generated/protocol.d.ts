@@ -5,7 +5,7 @@ import type { TokenErrorCode } from "./constants.js";
 
 export type ClearReason = "logout" | "invalid_grant" | "idle" | "max_session";
 
-export type HoldReason = "gave-up" | "retry-after" | "cors";
+export type HoldReason = "gave-up" | "retry-after" | "cors" | "config";
 
 export type ChangeOrigin = "set" | "restore" | "other-tab" | "refresh";
 

@@ -544,6 +544,7 @@ fn hex4(raw: &[u8], at: usize) -> u32 {
 }
 
 /// Appends `s` as a JSON string literal (quotes and escapes included).
+#[inline(never)]
 pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
     for ch in s.chars() {

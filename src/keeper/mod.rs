@@ -11,13 +11,15 @@
 
 pub mod access;
 pub mod activity;
-pub mod config;
 pub mod dpop_key;
 pub mod fetch;
 pub mod outbox;
 pub mod placement;
+mod refreshing;
 pub mod tabs;
 
+pub use crate::config;
+pub use crate::refresh::{hold_announcement_prefix, Hold, HOLD_CAP_MS};
 pub use access::Access;
 pub use config::{KeeperConfig, OptionError, Page, RefreshVia, RevokeVia};
 pub use outbox::{ChangeOrigin, Event, Output, Revocation, TabMessage};
@@ -37,49 +39,6 @@ use dpop_key::DpopState;
 use fetch::FetchGuard;
 use outbox::Outbox;
 use placement::Placement;
-
-/// Why scheduled refreshes are held back for a while.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hold {
-    /// The retries gave up: try again later, or at once when the page wakes up.
-    GaveUp,
-    /// The server asked for a pause (`Retry-After`) longer than the retry policy allows.
-    RetryAfter,
-    /// The token endpoint does not allow this origin (CORS): only `refresh()` or a reload
-    /// tries again, since every try presents a refresh token the server may have rotated.
-    Cors,
-    /// The token endpoint refused the app's settings (`ERR_REFRESH_CONFIG`): only `refresh()`
-    /// or a reload tries again, since retrying cannot fix them.
-    Config,
-}
-
-impl Hold {
-    /// The name used between tabs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Hold::GaveUp => "gave-up",
-            Hold::RetryAfter => "retry-after",
-            Hold::Cors => "cors",
-            Hold::Config => "config",
-        }
-    }
-
-    /// The hold with this name.
-    pub fn from_name(name: &str) -> Option<Hold> {
-        Some(match name {
-            "gave-up" => Hold::GaveUp,
-            "retry-after" => Hold::RetryAfter,
-            "cors" => Hold::Cors,
-            "config" => Hold::Config,
-            _ => return None,
-        })
-    }
-}
-
-/// The longest any hold lasts: a server's `Retry-After`, a CORS refusal as other tabs learn of
-/// it, or a hold another tab (or a forging page) announces. After it, the next refresh tries
-/// once.
-pub const HOLD_CAP_MS: f64 = 3_600_000.0;
 
 /// The refresh side of the keeper: the run under way, and when the next may start.
 #[derive(Debug)]
@@ -829,12 +788,6 @@ impl Keeper {
         let detail = self.refresh_detail(error).map(Box::new);
         self.out.event(Event::Error(error, retry_after_s, detail));
     }
-}
-
-/// The prefix of the names of shared locks that announce holds (see
-/// [`Keeper::hold_announcement_name`]).
-pub fn hold_announcement_prefix(namespace: &str) -> String {
-    ["tokenkeeper:", namespace, ":held:"].concat()
 }
 
 /// A time in whole ms as announcements write it (digits only); not `str::parse::<f64>`, whose

@@ -442,7 +442,7 @@ pub fn name_sets() -> Vec<(&'static str, Vec<&'static str>)> {
         ),
         (
             "HoldReason",
-            [Hold::GaveUp, Hold::RetryAfter, Hold::Cors]
+            [Hold::GaveUp, Hold::RetryAfter, Hold::Cors, Hold::Config]
                 .map(Hold::as_str)
                 .to_vec(),
         ),
