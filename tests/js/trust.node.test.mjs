@@ -269,8 +269,8 @@ test("a custom revoke that rejects is an error event ERR_REVOCATION_FAILED witho
       throw new Error(`could not revoke ${t.refreshToken}`);
     },
   });
-  recordToken("rt-callback-secret");
-  keeper.setTokens({ accessToken: "at-1", refreshToken: "rt-callback-secret" });
+  recordToken("rt-cb-9f3Kq2Zx7Lw4");
+  keeper.setTokens({ accessToken: "at-1", refreshToken: "rt-cb-9f3Kq2Zx7Lw4" });
   const events = errorEvents(keeper, 1, 1_000);
   keeper.clear();
   const seen = await events;
