@@ -440,7 +440,7 @@ impl RefreshRun {
     }
 
     /// The next step, given what the last one came to.
-    pub fn next(&mut self, k: &mut dyn RefreshHost, report: Report, now: f64) -> Step {
+    pub fn next(&mut self, k: &mut impl RefreshHost, report: Report, now: f64) -> Step {
         match (self.phase, report) {
             (Phase::Starting, Report::Start) => self.begin_attempt(k, now),
             (Phase::Locking, Report::Locked) => {
@@ -604,13 +604,13 @@ impl RefreshRun {
     }
 
     /// A hold another tab met stops this run before it sends: the server is the origin's.
-    fn stopped_by_hold(&mut self, k: &mut dyn RefreshHost, error: KeeperError, now: f64) -> Step {
+    fn stopped_by_hold(&mut self, k: &mut impl RefreshHost, error: KeeperError, now: f64) -> Step {
         self.last_error = Some(error);
         k.settle(Err(error), false, now);
         self.release(k, After::Finish, now)
     }
 
-    fn begin_attempt(&mut self, k: &mut dyn RefreshHost, now: f64) -> Step {
+    fn begin_attempt(&mut self, k: &mut impl RefreshHost, now: f64) -> Step {
         k.note_refresh_detail(None);
         if k.session().is_none() {
             // Signed out meanwhile (another tab, idle): nothing to refresh.
@@ -632,7 +632,7 @@ impl RefreshRun {
 
     /// Without Web Locks: a random pause spreads out tabs that decided together, then each
     /// re-reads storage. A narrow race remains; Web Locks close it.
-    fn spread(&mut self, k: &mut dyn RefreshHost) -> Step {
+    fn spread(&mut self, k: &mut impl RefreshHost) -> Step {
         self.phase = Phase::Spreading;
         Step::Wait {
             ms: (k.random() * NO_LOCK_SPREAD_MS).floor(),
@@ -640,7 +640,7 @@ impl RefreshRun {
         }
     }
 
-    fn under_lock(&mut self, k: &mut dyn RefreshHost, now: f64) -> Step {
+    fn under_lock(&mut self, k: &mut impl RefreshHost, now: f64) -> Step {
         if k.session().is_none() {
             k.settle(Err(KeeperError::NoToken), false, now);
             return self.release(k, After::Finish, now);
@@ -672,7 +672,7 @@ impl RefreshRun {
         }
     }
 
-    fn send(&mut self, k: &mut dyn RefreshHost, now: f64) -> Step {
+    fn send(&mut self, k: &mut impl RefreshHost, now: f64) -> Step {
         let config = k.config();
         let timeout_ms = config.request_timeout_ms;
         match config.refresh.clone() {
@@ -723,7 +723,7 @@ impl RefreshRun {
         }
     }
 
-    fn answered(&mut self, k: &mut dyn RefreshHost, answer: HttpAnswer, now: f64) -> Step {
+    fn answered(&mut self, k: &mut impl RefreshHost, answer: HttpAnswer, now: f64) -> Step {
         if let (Some(nonce), RefreshVia::OAuth(client)) = (&answer.dpop_nonce, &k.config().refresh)
         {
             let endpoint = client.token_endpoint.clone();
@@ -758,7 +758,7 @@ impl RefreshRun {
 
     fn classified(
         &mut self,
-        k: &mut dyn RefreshHost,
+        k: &mut impl RefreshHost,
         answer: Answer,
         date_ms: Option<f64>,
         now: f64,
@@ -797,7 +797,7 @@ impl RefreshRun {
 
     fn got_tokens(
         &mut self,
-        k: &mut dyn RefreshHost,
+        k: &mut impl RefreshHost,
         tokens: TokenSet,
         date_ms: Option<f64>,
         now: f64,
@@ -813,7 +813,7 @@ impl RefreshRun {
         }
     }
 
-    fn succeeded(&mut self, k: &mut dyn RefreshHost, spent: bool, now: f64) -> Step {
+    fn succeeded(&mut self, k: &mut impl RefreshHost, spent: bool, now: f64) -> Step {
         self.last_error = None;
         k.settle(Ok(()), false, now);
         if spent && self.holds_lock {
@@ -835,7 +835,7 @@ impl RefreshRun {
         self.release(k, After::Finish, now)
     }
 
-    fn failed(&mut self, k: &mut dyn RefreshHost, failure: Failure, now: f64) -> Step {
+    fn failed(&mut self, k: &mut impl RefreshHost, failure: Failure, now: f64) -> Step {
         let (error, retry_after_ms, retryable) = match failure {
             Failure::Retryable(e, r) => (e, r, true),
             Failure::Final(e) => (e, None, false),
@@ -880,7 +880,7 @@ impl RefreshRun {
 
     /// Releases the lock, announcing first a hold met in this run, if any, for the next tab
     /// to take the lock (it may take it before this tab's message reaches it).
-    fn release(&mut self, k: &mut dyn RefreshHost, after: After, now: f64) -> Step {
+    fn release(&mut self, k: &mut impl RefreshHost, after: After, now: f64) -> Step {
         let hold = k.take_hold_to_announce();
         if let (Some((hold, until)), true) = (hold, self.holds_lock) {
             self.phase = Phase::AnnouncingHold(after);
@@ -916,7 +916,7 @@ impl RefreshRun {
 }
 
 /// Every token text this keeper holds or sent: none of it may reach an error's text.
-fn held_tokens<'a>(k: &'a dyn RefreshHost, ticket: &'a Ticket) -> Vec<&'a str> {
+fn held_tokens<'a>(k: &'a impl RefreshHost, ticket: &'a Ticket) -> Vec<&'a str> {
     let t = &ticket.tokens;
     let mut held = vec![t.access_token.as_str()];
     held.extend(t.refresh_token.as_deref());
@@ -930,7 +930,7 @@ fn held_tokens<'a>(k: &'a dyn RefreshHost, ticket: &'a Ticket) -> Vec<&'a str> {
 }
 
 /// Records that the request to the token endpoint came to `cause` (no words from a server).
-fn note_transport(k: &mut dyn RefreshHost, cause: Cause) {
+fn note_transport(k: &mut impl RefreshHost, cause: Cause) {
     let endpoint = match &k.config().refresh {
         RefreshVia::OAuth(client) => Some(client.token_endpoint.clone()),
         _ => None,
@@ -939,12 +939,12 @@ fn note_transport(k: &mut dyn RefreshHost, cause: Cause) {
 }
 
 /// The origin-wide refresh lock of a namespace.
-fn lock_name(k: &dyn RefreshHost) -> String {
+fn lock_name(k: &impl RefreshHost) -> String {
     ["tokenkeeper:", k.config().namespace.as_str(), ":refresh"].concat()
 }
 
 /// Names announcing rotations of the ticket's refresh token: a fingerprint, never the token.
-fn rotation_prefix(k: &dyn RefreshHost, ticket: &Ticket) -> String {
+fn rotation_prefix(k: &impl RefreshHost, ticket: &Ticket) -> String {
     let spent = ticket
         .tokens
         .refresh_token
