@@ -17,7 +17,7 @@
 //!   may go), [`sha256`] (fingerprints), [`dpop`] (RFC 9449: the key, proofs, nonces, challenges), [`wire`] (the JSON
 //!   messages to and from the browser side), [`calls`] (the facade's requests), [`constants`] (values the JavaScript side
 //!   shares, generated into `js/generated/`);
-//! - wasm32 only: `bindings` (the exports, one file per job) and `web` (the allocator and web
+//! - wasm32 only: `bindings` (the exports, one file per job) and `wasm` (the allocator and web
 //!   storage through web-sys).
 //!
 //! Decoding does **not** verify signatures: it reads what a token says, for a client that
@@ -67,12 +67,12 @@ pub mod wire;
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
 #[cfg(target_arch = "wasm32")]
-pub mod web;
+pub mod wasm;
 
 /// The module's allocator: small, and enough for what this library allocates.
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOCATOR: web::allocator::SizeClassAllocator = web::allocator::SizeClassAllocator::new();
+static ALLOCATOR: wasm::allocator::SizeClassAllocator = wasm::allocator::SizeClassAllocator::new();
 
 pub use claims::TimeClaims;
 pub use error::{KeeperError, Part, TimeClaim, TokenError};

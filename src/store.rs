@@ -1,6 +1,6 @@
 //! Where records are kept: one small trait over web storage (local, session) and memory.
 //!
-//! The browser implementations live in `web::storage`; [`MemoryStore`] is the in-memory one,
+//! The browser implementations live in `wasm::storage`; [`MemoryStore`] is the in-memory one,
 //! used as a stand-in for web storage by the host tests of the keeper.
 
 use std::cell::RefCell;

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use crate::keeper::config::{parse_options, Page};
 use crate::keeper::Keeper;
 use crate::store::{StorageKind, Store, StoreError};
-use crate::web::storage;
+use crate::wasm::storage;
 use crate::wire;
 
 /// The Rust half of a `TokenKeeper`.

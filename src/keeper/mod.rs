@@ -123,7 +123,7 @@ impl Keeper {
         if let Some(restored) = keeper.placement.restore(&mut keeper.out) {
             keeper.activity.restored(restored.active_at, now);
             let issued_at = restored.issued_at;
-            keeper.hold(restored, ChangeOrigin::Restore);
+            keeper.install_session(restored, ChangeOrigin::Restore);
             // The stored estimate was made with this machine's clock as it was then.
             keeper.clock.learn_from_issue_time(now, issued_at);
             keeper.warn_if_no_refresh_token();
@@ -205,7 +205,7 @@ impl Keeper {
         self.placement.persist(&session, target, &mut self.out);
         self.activity.touched(now);
         self.refreshing.held = None;
-        self.hold(session, ChangeOrigin::Set);
+        self.install_session(session, ChangeOrigin::Set);
         self.warn_if_no_refresh_token();
         self.tick(now);
         Ok(())
@@ -268,7 +268,7 @@ impl Keeper {
     }
 
     /// Holds `session` as the current one and says so.
-    fn hold(&mut self, session: StoredSession, origin: ChangeOrigin) {
+    fn install_session(&mut self, session: StoredSession, origin: ChangeOrigin) {
         if let Some(skew) = session.skew_ms {
             self.clock = IssuerClock::with_skew(skew);
         }
@@ -549,7 +549,7 @@ impl Keeper {
             return false; // another user's record: planted, not another tab's refresh
         }
         self.placement.now_shared();
-        self.hold(stored, ChangeOrigin::OtherTab);
+        self.install_session(stored, ChangeOrigin::OtherTab);
         true
     }
 
@@ -597,7 +597,7 @@ impl Keeper {
                 record,
             });
         }
-        self.hold(session, ChangeOrigin::Refresh);
+        self.install_session(session, ChangeOrigin::Refresh);
         self.out.event(Event::Refreshed);
         Ok(())
     }

@@ -23,7 +23,7 @@ impl Keeper {
                 }
                 if adopt && !same_tokens {
                     self.placement.now_shared();
-                    self.hold(s, ChangeOrigin::OtherTab);
+                    self.install_session(s, ChangeOrigin::OtherTab);
                 } else if adopt {
                     self.session = Some(s);
                 }
@@ -72,7 +72,7 @@ impl Keeper {
         if let Ok(Record::Session(session)) = record::parse(record_text) {
             let kind = self.placement.kind();
             self.placement.persist(&session, kind, &mut self.out);
-            self.hold(session, ChangeOrigin::OtherTab);
+            self.install_session(session, ChangeOrigin::OtherTab);
             self.tick(now);
         }
     }

@@ -2,7 +2,7 @@
 // honest "unavailable" in Node.
 
 use tokenkeeper::store::{StorageKind, Store, StoreError};
-use tokenkeeper::web::storage;
+use tokenkeeper::wasm::storage;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 
