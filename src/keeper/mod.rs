@@ -267,7 +267,7 @@ impl Keeper {
         }
     }
 
-    /// Holds `session` as the current one and says so.
+    /// Makes `session` the current one and says so.
     fn install_session(&mut self, session: StoredSession, origin: ChangeOrigin) {
         if let Some(skew) = session.skew_ms {
             self.clock = IssuerClock::with_skew(skew);
