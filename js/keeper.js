@@ -104,6 +104,9 @@ export class TokenKeeper {
   #timer = new WakeTimer(() => this.#call("tick"));
   /** @type {TabChannel | null} */
   #tabs = null;
+  /** The keeper's state as its last reply carried it: what the getters read, without a call. */
+  /** @type {import("./generated/protocol.js").KeeperState | null} */
+  #snapshot = null;
   #stopListening = () => {};
   /** @type {StepRunner} */
   #steps;
@@ -210,6 +213,8 @@ export class TokenKeeper {
     const now = this.#now();
     /** @type {Reply<OpResults[K]>} */
     const reply = JSON.parse(handle.call(JSON.stringify({ op, now, ...args })));
+    // Before the outputs: their listeners read the getters, which read this.
+    if (reply.s) this.#snapshot = reply.s;
     if (reply.out) for (const output of reply.out) this.#carryOut(output);
     if (this.#handle !== null) this.#timer.schedule(reply.wake ?? NaN, now);
     return reply;
@@ -217,7 +222,8 @@ export class TokenKeeper {
 
   /** The keeper's state for the getters: the tokens held (never the refresh token). */
   #state() {
-    return /** @type {import("./generated/protocol.js").KeeperState} */ (this.#call("state")?.r);
+    if (this.#snapshot === null) this.#snapshot = this.#call("state")?.r ?? null;
+    return /** @type {import("./generated/protocol.js").KeeperState} */ (this.#snapshot);
   }
 
   #carryOut(/** @type {Output} */ o) {

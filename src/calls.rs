@@ -37,10 +37,22 @@ fn refresh_failed(k: &Keeper, e: KeeperError) -> Answer {
 }
 
 /// Runs one request against the keeper and answers with its result, the outputs it queued,
-/// and how long until the timer should fire.
+/// how long until the timer should fire, and — after a call that may change it — the state the
+/// facade's getters read (`s`), so that they never call in again.
 pub fn call(k: &mut Keeper, request: &str) -> String {
     let req = value::parse(request).unwrap_or(Value::Null);
     let now = req.get("now").and_then(Value::as_f64).unwrap_or(0.0);
+    let op = req.get("op").and_then(Value::as_str).unwrap_or_default();
+    let reads_only = matches!(
+        op,
+        "state"
+            | "mayFetch"
+            | "authorize"
+            | "afterResponse"
+            | "rotationSecret"
+            | "dpopProofInput"
+            | "idToken"
+    );
     let answer = answer(k, &req, now);
     let mut reply = Obj::new("v", "1");
     reply = match &answer {
@@ -50,6 +62,9 @@ pub fn call(k: &mut Keeper, request: &str) -> String {
     };
     if let Some(out) = wire::outputs(&k.take_outputs()) {
         reply = reply.raw("out", &out);
+    }
+    if !reads_only {
+        reply = reply.raw("s", &state(k, now));
     }
     reply
         .opt_num("wake", k.next_wakeup().map(|at| timer_delay(at, now)))

@@ -222,4 +222,4 @@ export interface OpResults {
 export type OpName = keyof OpArgs;
 
 /** The keeper's reply to one call. */
-export interface Reply<R> { v: "1"; r?: R; e?: ErrorReply; out?: Output[]; wake?: number }
+export interface Reply<R> { v: "1"; r?: R; e?: ErrorReply; out?: Output[]; s?: KeeperState; wake?: number }

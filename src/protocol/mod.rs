@@ -429,6 +429,9 @@ mod conformance {
             if let (Some(r), Some(ts)) = (v.get("r"), result) {
                 check(r, ts).unwrap_or_else(|e| panic!("{op}: {e}: {reply}"));
             }
+            if let Some(state) = v.get("s") {
+                check(state, "KeeperState").unwrap_or_else(|e| panic!("{op}: {e}: {reply}"));
+            }
         }
         let mut k = Keeper::new(
             KeeperConfig::default(),

@@ -77,7 +77,7 @@ pub fn typescript() -> String {
     out.push_str(
         "}\n\n/** The name of an op. */\nexport type OpName = keyof OpArgs;\n\n\
          /** The keeper's reply to one call. */\n\
-         export interface Reply<R> { v: \"1\"; r?: R; e?: ErrorReply; out?: Output[]; wake?: number }\n",
+         export interface Reply<R> { v: \"1\"; r?: R; e?: ErrorReply; out?: Output[]; s?: KeeperState; wake?: number }\n",
     );
     out
 }
