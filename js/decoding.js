@@ -11,7 +11,9 @@ import { MAX_TOKEN_LENGTH, WIRE } from "./generated/constants.js";
 import { TokenError, initFailed, invalidArgument, notInitialized, tokenErrorFromWire } from "./errors.js";
 
 const encoder = new TextEncoder();
-const utf8 = new TextDecoder();
+// A byte order mark is kept, so that JSON.parse refuses it as the wasm JSON check does (the
+// default decoder drops it, and decodeJwt accepted what expiresAt refused).
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 // Where the platform decodes base64 itself, the payload goes into wasm memory already decoded:
 // no copy of its text into wasm (Blink's TextEncoder.encodeInto is slow on long strings) and
@@ -30,6 +32,11 @@ const NATIVE_MIN_LENGTH = NATIVE_BASE64 ? 0 : 1024; // below it, Node is faster 
 const STRICT_BASE64URL = { alphabet: "base64url", lastChunkHandling: "strict" };
 const PADDING_FOR_LENGTH_MOD_4 = ["", null, "==", "="];
 const CLAIM_WIRE = { exp: WIRE.CLAIM_EXP, nbf: WIRE.CLAIM_NBF, iat: WIRE.CLAIM_IAT };
+// Canonical unpadded base64url (zero trailing bits), which the wasm decoder accepts: what a
+// signature segment must be for the known-header path below (anything else goes to wasm).
+const CANONICAL_BASE64URL = /^(?:[\w-]{4})*(?:[\w-][AQgw]|[\w-]{2}[AEIMQUYcgkosw048])?$/;
+// For that path's payload: UTF-8 checked by the platform while it decodes.
+const strictUtf8 = NATIVE_BASE64 ? new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }) : null;
 
 /**
  * @typedef {object} DecodingExports  the wasm-bindgen glue of a module with the decoding ABI
@@ -38,6 +45,7 @@ const CLAIM_WIRE = { exp: WIRE.CLAIM_EXP, nbf: WIRE.CLAIM_NBF, iat: WIRE.CLAIM_I
  * @property {(len: number) => number} decodeInputForParsing
  * @property {(p: number, h: number, s: number) => number} decodeWithPayload
  * @property {(p: number, h: number, s: number) => number} decodeWithPayloadForParsing
+ * @property {(p: number) => number} decodePayload
  * @property {() => number} headerPtr
  * @property {() => number} headerLen
  * @property {() => number} payloadPtr
@@ -62,6 +70,17 @@ export function createDecoding(
   let inputView = new Uint8Array(0); // heap[inputPtr .. inputPtr + inputCapacity], kept between calls
   /** @type {any} */
   let inputNodeBuffer = null; // the same bytes as a Node Buffer, where the Buffer path is used
+  // Where the platform decodes base64: the header segment of the last token wasm decoded
+  // whole and accepted. A header's checks depend on its text only, and tokens from one issuer
+  // share their header, so later tokens with it skip it (see knownHeaderPayload).
+  let knownHeader = "";
+  // The same token asked about again (a common pattern: a check before each request) is
+  // answered from what its last call found, which depends on the token's text only.
+  /** @type {string | null} */
+  let claimsToken = null; // the token the wasm claims getters describe
+  /** @type {string | null} */
+  let parsedToken = null; // the last token decodeJwt returned claims for...
+  let parsedText = ""; // ...and its payload's JSON, parsed anew for each call
 
   /** Runs `load` (which instantiates the wasm module) once; later calls share its promise. */
   function initializeWith(/** @type {() => Promise<any> | any} */ load) {
@@ -196,9 +215,8 @@ export function createDecoding(
     return true;
   }
 
-  /** Decodes `token` inside wasm; afterwards the wasm getters describe it. Throws TokenError.
-   *  With `forParsing`, the payload's JSON is left for JSON.parse to check (see decodeJwt). */
-  function load(/** @type {unknown} */ token, forParsing = false) {
+  /** Checks that decoding can start on `token` and makes room for it in the input buffer. */
+  function prepare(/** @type {unknown} */ token) {
     if (memory === null) throw notInitialized();
     if (typeof token !== "string") {
       throw new TokenError("ERR_TOKEN_MALFORMED", "the token must be a string");
@@ -207,20 +225,76 @@ export function createDecoding(
     if (token.length > MAX_TOKEN_LENGTH) throw tokenErrorFromWire(WIRE.TOO_LONG);
     // encodeInto writes at most 3 bytes per UTF-16 unit.
     reserveInput(token.length * 3);
-    if (writePayload !== null && token.length >= NATIVE_MIN_LENGTH && loadDecodedNatively(token, forParsing)) return;
+  }
+
+  /** Decodes the prepared `token` inside wasm; afterwards the wasm getters describe it. Throws
+   *  TokenError. With `forParsing`, the payload's JSON is left for JSON.parse to check (see
+   *  decodeJwt). */
+  function load(/** @type {string} */ token, forParsing = false) {
+    claimsToken = null;
+    if (writePayload !== null && token.length >= NATIVE_MIN_LENGTH && loadDecodedNatively(token, forParsing)) {
+      if (NATIVE_BASE64) knownHeader = token.slice(0, token.indexOf("."));
+      return;
+    }
     const { written } = encoder.encodeInto(token, inputTarget());
     const status = forParsing ? wasm.decodeInputForParsing(written) : wasm.decodeInput(written);
     if (status !== 0) throw tokenErrorFromWire(status);
   }
 
-  function decodeJwt(/** @type {unknown} */ token) {
-    // JSON.parse validates while it builds the object, so the payload is not scanned twice:
-    // wasm checks everything up to the payload's UTF-8, and the rest is checked here.
+  /** Where the platform decodes base64, the path for a token whose header segment is
+   *  `knownHeader` and whose signature segment is canonical base64url: its payload is decoded
+   *  natively into the input buffer, and its length returned. -1 when any of that does not
+   *  hold; the whole token then goes through wasm, which names the error. */
+  function knownHeaderPayload(/** @type {string} */ token) {
+    const firstDot = knownHeader.length;
+    if (firstDot === 0 || token.charCodeAt(firstDot) !== 46 /* . */ || !token.startsWith(knownHeader)) return -1;
+    const secondDot = token.indexOf(".", firstDot + 1);
+    // The pattern has no dot, so a third dot (an encrypted token, say) fails it too.
+    if (secondDot < 0 || !CANONICAL_BASE64URL.test(token.slice(secondDot + 1))) return -1;
+    return writeDecoded(token.slice(firstDot + 1, secondDot));
+  }
+
+  /** Decodes the whole `token` into wasm, with its time claims for the claims getters. */
+  function loadClaims(/** @type {unknown} */ token) {
+    if (token === claimsToken) return;
+    prepare(token);
+    const str = /** @type {string} */ (token);
+    const payload = NATIVE_BASE64 ? knownHeaderPayload(str) : -1;
+    if (payload < 0) {
+      load(str);
+    } else {
+      claimsToken = null;
+      const status = wasm.decodePayload(payload);
+      if (status !== 0) throw tokenErrorFromWire(status);
+    }
+    claimsToken = str;
+  }
+
+  /** The payload of the prepared `token` as JSON text, after every check but its JSON's. */
+  function payloadText(/** @type {string} */ token) {
+    const length = NATIVE_BASE64 ? knownHeaderPayload(token) : -1;
+    if (length >= 0) {
+      try {
+        return /** @type {TextDecoder} */ (strictUtf8).decode(currentHeap().subarray(inputPtr, inputPtr + length));
+      } catch {
+        // Not UTF-8: wasm names the error below.
+      }
+    }
     load(token, true);
     const ptr = wasm.payloadPtr();
+    return utf8.decode(currentHeap().subarray(ptr, ptr + wasm.payloadLen()));
+  }
+
+  function decodeJwt(/** @type {unknown} */ token) {
+    // A fresh object for every call, as jose returns: callers may change what they get.
+    if (token === parsedToken) return JSON.parse(parsedText);
+    prepare(token);
+    // JSON.parse validates while it builds the object, so the payload is not scanned twice:
+    // wasm checks everything up to the payload's UTF-8, and the rest is checked here.
+    const text = payloadText(/** @type {string} */ (token));
     let payload;
     try {
-      payload = JSON.parse(utf8.decode(currentHeap().subarray(ptr, ptr + wasm.payloadLen())));
+      payload = JSON.parse(text);
     } catch {
       throw tokenErrorFromWire(WIRE.PAYLOAD_JSON); // never the SyntaxError: it quotes the text
     }
@@ -231,11 +305,14 @@ export function createDecoding(
       const value = payload[claim];
       if (value !== undefined && typeof value !== "number") throw tokenErrorFromWire(CLAIM_WIRE[claim]);
     }
+    parsedToken = /** @type {string} */ (token);
+    parsedText = text;
     return payload;
   }
 
   function decodeHeader(/** @type {unknown} */ token) {
-    load(token);
+    prepare(token);
+    load(/** @type {string} */ (token));
     const ptr = wasm.headerPtr();
     const text = utf8.decode(currentHeap().subarray(ptr, ptr + wasm.headerLen()));
     try {
@@ -247,7 +324,7 @@ export function createDecoding(
   }
 
   function expiresAt(/** @type {unknown} */ token) {
-    load(token);
+    loadClaims(token);
     const exp = wasm.lastExp();
     return exp !== exp ? undefined : exp; // NaN means "no exp"
   }
@@ -265,13 +342,13 @@ export function createDecoding(
   function isExpired(/** @type {unknown} */ token, /** @type {any} */ opts) {
     const now = timeOption(opts, "now", undefined);
     const leeway = /** @type {number} */ (timeOption(opts, "leewaySeconds", 0));
-    load(token);
+    loadClaims(token);
     return wasm.lastIsExpired(now === undefined ? Date.now() : now, leeway);
   }
 
   function secondsUntilExpiry(/** @type {unknown} */ token, /** @type {any} */ opts) {
     const now = timeOption(opts, "now", undefined);
-    load(token);
+    loadClaims(token);
     const left = wasm.lastSecondsUntilExpiry(now === undefined ? Date.now() : now);
     return left !== left ? undefined : left;
   }

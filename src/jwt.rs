@@ -168,6 +168,14 @@ fn check_decoded(header: &[u8], payload: &[u8]) -> Result<TimeClaims, TokenError
     check_json(payload, Part::Payload)
 }
 
+/// The payload's checks alone (UTF-8, a JSON object, the time claims' types) and its time
+/// claims, for a caller that has seen this token's header accepted before (the checks of a
+/// header depend on its bytes only) and its signature segment to be canonical base64url: then
+/// the outcome is the one [`Decoder::decode`] gives for the whole token.
+pub fn payload_claims(payload: &[u8]) -> Result<TimeClaims, TokenError> {
+    check_json(payload, Part::Payload)
+}
+
 /// [`check_decoded`] without the payload's JSON checks, as in [`Decoder::decode_for_parsing`].
 fn check_decoded_for_parsing(header: &[u8], payload: &[u8]) -> Result<(), TokenError> {
     check_json(header, Part::Header)?;
@@ -379,5 +387,28 @@ mod tests {
         );
         // Time-claim names in the header are not registered claims there.
         assert!(decode(&token(r#"{"alg":"none","exp":"x"}"#, "{}")).is_ok());
+    }
+
+    #[test]
+    fn a_payload_checked_alone_gives_what_the_whole_token_gives() {
+        for payload in [
+            r#"{"sub":"a","exp":100,"nbf":5,"iat":50.5}"#,
+            "{}",
+            "{",
+            "7",
+            "\u{feff}{}",
+            r#"{"exp":"soon"}"#,
+            r#"{"\u0065xp":true}"#,
+        ] {
+            assert_eq!(
+                payload_claims(payload.as_bytes()),
+                time_claims(&token(HEADER, payload)),
+                "{payload:?}"
+            );
+        }
+        assert_eq!(
+            payload_claims(&[b'{', 0xff, b'}']),
+            Err(TokenError::Utf8(Part::Payload))
+        );
     }
 }

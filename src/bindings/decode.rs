@@ -124,6 +124,18 @@ pub fn decode_with_payload_for_parsing(
     )
 }
 
+/// Checks the `payload_len` bytes of a payload the facade decoded itself into the input
+/// buffer, for a token whose header segment an earlier call here accepted and whose signature
+/// segment the facade found canonical base64url (see [`crate::jwt::payload_claims`]). Only
+/// the claims getters describe this token afterwards; the header and payload getters do not.
+#[wasm_bindgen(js_name = decodePayload)]
+pub fn decode_payload(payload_len: usize) -> i32 {
+    with_input(payload_len, |s, len| {
+        s.claims = crate::jwt::payload_claims(&s.input[..len])?;
+        Ok(())
+    })
+}
+
 /// Splits the input buffer into payload, header and signature of the given lengths, runs
 /// `decode`, and records the claims and where the header and payload JSON are.
 fn with_parts(
