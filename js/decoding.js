@@ -29,14 +29,20 @@ const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 const NATIVE_BASE64 = typeof (/** @type {any} */ (Uint8Array.prototype).setFromBase64) === "function";
 const NODE_BUFFER = !NATIVE_BASE64 && typeof (/** @type {any} */ (globalThis).Buffer?.from) === "function";
 const NATIVE_MIN_LENGTH = NATIVE_BASE64 ? 0 : 1024; // below it, Node is faster all in wasm
-const STRICT_BASE64URL = { alphabet: "base64url", lastChunkHandling: "strict" };
-const PADDING_FOR_LENGTH_MOD_4 = ["", null, "==", "="];
+// The default "loose" handling takes an unpadded last chunk as it is; the canonical form that
+// "strict" would check (zero bits after the data) is checked here on the last character, which
+// spares padding the segment (a copy of it) and costs less than "strict" does.
+const BASE64URL = { alphabet: "base64url" };
+const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const UNUSED_BITS_FOR_LENGTH_MOD_4 = [0, 63, 15, 3];
 const CLAIM_WIRE = { exp: WIRE.CLAIM_EXP, nbf: WIRE.CLAIM_NBF, iat: WIRE.CLAIM_IAT };
 // Canonical unpadded base64url (zero trailing bits), which the wasm decoder accepts: what a
-// signature segment must be for the known-header path below (anything else goes to wasm).
+// short signature segment must be for the known-header path below (anything else goes to wasm).
 const CANONICAL_BASE64URL = /^(?:[\w-]{4})*(?:[\w-][AQgw]|[\w-]{2}[AEIMQUYcgkosw048])?$/;
+// Longer signatures (RSA's: 342 characters and more) are checked faster by a native decode.
+const PATTERN_MAX_LENGTH = 128;
 // For that path's payload: UTF-8 checked by the platform while it decodes.
-const strictUtf8 = NATIVE_BASE64 ? new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }) : null;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * @typedef {object} DecodingExports  the wasm-bindgen glue of a module with the decoding ABI
@@ -144,35 +150,37 @@ export function createDecoding(
     return inputView;
   }
 
-  /** Decodes a non-empty unpadded base64url segment into the input buffer; returns the bytes
-   *  written, or -1 when the segment is anything else or does not fit. */
-  function writeDecoded(/** @type {string} */ segment) {
+  /** Decodes a non-empty unpadded base64url segment into the input buffer from byte `at` on;
+   *  returns the bytes written, or -1 when the segment is anything else or does not fit. */
+  function writeDecoded(/** @type {string} */ segment, at = 0) {
     const length = segment.length;
-    const padding = PADDING_FOR_LENGTH_MOD_4[length & 3];
-    // Padded segments are valid but rare: the wasm decoder judges them by its own rules.
-    if (length === 0 || padding === null || segment.charCodeAt(length - 1) === 61 /* = */) return -1;
+    // Not a base64url character (-1: all bits set), or bits set that no byte uses.
+    if (length === 0 || BASE64URL_ALPHABET.indexOf(segment[length - 1]) & UNUSED_BITS_FOR_LENGTH_MOD_4[length & 3]) {
+      return -1;
+    }
     let written;
     try {
-      ({ written } = /** @type {any} */ (inputTarget()).setFromBase64(
-        padding === "" ? segment : segment + padding,
-        STRICT_BASE64URL,
-      ));
+      const target = at === 0 ? inputTarget() : inputTarget().subarray(at);
+      ({ written } = /** @type {any} */ (target).setFromBase64(segment, BASE64URL));
     } catch {
       return -1;
     }
-    // setFromBase64 skips ASCII whitespace, which a token must not hold: a segment with any
-    // decodes to fewer bytes than its length promises.
+    // setFromBase64 skips ASCII whitespace, which a token must not hold, and takes `=` padding,
+    // which the wasm decoder judges by its own rules (padded segments are valid but rare): a
+    // segment with either decodes to fewer bytes than its length promises.
     return written === (length * 3) >> 2 ? written : -1;
   }
 
   /** `writeDecoded` with Node's Buffer: decode, then re-encode and compare. */
-  function writeDecodedWithBuffer(/** @type {string} */ segment) {
+  function writeDecodedWithBuffer(/** @type {string} */ segment, at = 0) {
     const length = segment.length;
     if (length === 0 || (length & 3) === 1) return -1;
     inputTarget();
     try {
-      const written = inputNodeBuffer.write(segment, "base64url");
-      const canonical = written === (length * 3) >> 2 && inputNodeBuffer.toString("base64url", 0, written) === segment;
+      const written =
+        at === 0 ? inputNodeBuffer.write(segment, "base64url") : inputNodeBuffer.write(segment, at, "base64url");
+      const canonical =
+        written === (length * 3) >> 2 && inputNodeBuffer.toString("base64url", at, at + written) === segment;
       return canonical ? written : -1;
     } catch {
       return -1;
@@ -202,7 +210,9 @@ export function createDecoding(
     const firstDot = token.indexOf(".");
     const secondDot = token.indexOf(".", firstDot + 1);
     if (firstDot <= 0 || secondDot < 0 || token.indexOf(".", secondDot + 1) >= 0) return false;
-    const payload = /** @type {(s: string) => number} */ (writePayload)(token.slice(firstDot + 1, secondDot));
+    const payload = /** @type {(s: string, at?: number) => number} */ (writePayload)(
+      token.slice(firstDot + 1, secondDot),
+    );
     if (payload < 0) return false;
     const heap = currentHeap();
     const headerAt = inputPtr + payload;
@@ -232,13 +242,12 @@ export function createDecoding(
    *  decodeJwt). */
   function load(/** @type {string} */ token, forParsing = false) {
     claimsToken = null;
-    if (writePayload !== null && token.length >= NATIVE_MIN_LENGTH && loadDecodedNatively(token, forParsing)) {
-      if (NATIVE_BASE64) knownHeader = token.slice(0, token.indexOf("."));
-      return;
+    if (writePayload === null || token.length < NATIVE_MIN_LENGTH || !loadDecodedNatively(token, forParsing)) {
+      const { written } = encoder.encodeInto(token, inputTarget());
+      const status = forParsing ? wasm.decodeInputForParsing(written) : wasm.decodeInput(written);
+      if (status !== 0) throw tokenErrorFromWire(status);
     }
-    const { written } = encoder.encodeInto(token, inputTarget());
-    const status = forParsing ? wasm.decodeInputForParsing(written) : wasm.decodeInput(written);
-    if (status !== 0) throw tokenErrorFromWire(status);
+    if (writePayload !== null && token.length >= NATIVE_MIN_LENGTH) knownHeader = token.slice(0, token.indexOf("."));
   }
 
   /** Where the platform decodes base64, the path for a token whose header segment is
@@ -249,9 +258,15 @@ export function createDecoding(
     const firstDot = knownHeader.length;
     if (firstDot === 0 || token.charCodeAt(firstDot) !== 46 /* . */ || !token.startsWith(knownHeader)) return -1;
     const secondDot = token.indexOf(".", firstDot + 1);
-    // The pattern has no dot, so a third dot (an encrypted token, say) fails it too.
-    if (secondDot < 0 || !CANONICAL_BASE64URL.test(token.slice(secondDot + 1))) return -1;
-    return writeDecoded(token.slice(firstDot + 1, secondDot));
+    if (secondDot < 0) return -1;
+    const decode = /** @type {(s: string, at?: number) => number} */ (writePayload);
+    const payload = decode(token.slice(firstDot + 1, secondDot));
+    if (payload < 0) return -1;
+    // Neither check takes a dot: a token with more segments goes to wasm.
+    const signature = token.slice(secondDot + 1);
+    const canonical =
+      signature.length <= PATTERN_MAX_LENGTH ? CANONICAL_BASE64URL.test(signature) : decode(signature, payload) >= 0;
+    return canonical ? payload : -1;
   }
 
   /** Decodes the whole `token` into wasm, with its time claims for the claims getters. */
@@ -259,7 +274,7 @@ export function createDecoding(
     if (token === claimsToken) return;
     prepare(token);
     const str = /** @type {string} */ (token);
-    const payload = NATIVE_BASE64 ? knownHeaderPayload(str) : -1;
+    const payload = writePayload !== null && str.length >= NATIVE_MIN_LENGTH ? knownHeaderPayload(str) : -1;
     if (payload < 0) {
       load(str);
     } else {
@@ -272,10 +287,10 @@ export function createDecoding(
 
   /** The payload of the prepared `token` as JSON text, after every check but its JSON's. */
   function payloadText(/** @type {string} */ token) {
-    const length = NATIVE_BASE64 ? knownHeaderPayload(token) : -1;
+    const length = writePayload !== null && token.length >= NATIVE_MIN_LENGTH ? knownHeaderPayload(token) : -1;
     if (length >= 0) {
       try {
-        return /** @type {TextDecoder} */ (strictUtf8).decode(currentHeap().subarray(inputPtr, inputPtr + length));
+        return strictUtf8.decode(currentHeap().subarray(inputPtr, inputPtr + length));
       } catch {
         // Not UTF-8: wasm names the error below.
       }
