@@ -6,7 +6,9 @@
 // Tokens cross into wasm as bytes written with TextEncoder.encodeInto into a buffer the wasm
 // module owns (or, where the platform decodes base64 natively, as their decoded segments),
 // and the decoded JSON comes back as bytes read straight out of wasm memory: no
-// per-character string copies, which would cost more than the decoding itself.
+// per-character string copies, which would cost more than the decoding itself. Two shortcuts
+// skip work whose outcome is already known, both decided by the text alone: a token asked
+// about again (its last call's answer), and a header segment wasm accepted before.
 import { MAX_TOKEN_LENGTH, WIRE } from "./generated/constants.js";
 import { TokenError, initFailed, invalidArgument, notInitialized, tokenErrorFromWire } from "./errors.js";
 

@@ -213,9 +213,7 @@ pub(crate) fn decode_base64url(encoded: &[u8], out: &mut Vec<u8>) -> bool {
         Some(_) => return false,
         None => encoded,
     };
-    // Eight characters (six bytes) at a time, then one group of four, then the tail.
-    let octets = data.chunks_exact(8);
-    let groups = octets.remainder().chunks_exact(4);
+    let groups = data.chunks_exact(4);
     let tail = groups.remainder();
     // Two characters hold one byte and 4 unused bits, three hold two bytes and 2 unused bits.
     let (tail_bytes, unused_bits) = match tail.len() {
@@ -228,18 +226,8 @@ pub(crate) fn decode_base64url(encoded: &[u8], out: &mut Vec<u8>) -> bool {
     let start = out.len();
     out.resize(start + data.len() / 4 * 3 + tail_bytes, 0);
     let (body, last) = out[start..].split_at_mut(data.len() / 4 * 3);
-    let (body, rest) = body.split_at_mut(data.len() / 8 * 6);
     let mut invalid = 0u8;
-    for (octet, bytes) in octets.zip(body.chunks_exact_mut(6)) {
-        let mut bits = 0u64;
-        for &c in octet {
-            let value = BASE64URL_VALUES[usize::from(c)];
-            invalid |= value;
-            bits = bits << 6 | u64::from(value);
-        }
-        bytes.copy_from_slice(&bits.to_be_bytes()[2..]);
-    }
-    for (group, bytes) in groups.zip(rest.chunks_exact_mut(3)) {
+    for (group, bytes) in groups.zip(body.chunks_exact_mut(3)) {
         let v = [group[0], group[1], group[2], group[3]].map(|c| BASE64URL_VALUES[usize::from(c)]);
         invalid |= v[0] | v[1] | v[2] | v[3];
         let bits =
