@@ -1,8 +1,9 @@
-// The benchmark cases, shared by Node and Chromium: typical (~350 chars) and large (~10 KB)
-// tokens, the same token over and over or many distinct ones.
+// The benchmark cases, shared by Node and Chromium: short (~350 chars, ordinary claims),
+// typical (~440 chars, two audiences) and large (~11 KB) tokens, the same token over and over
+// or many distinct ones.
 export function cases(tk, jose, jwtDecode, tokens) {
   const rows = [];
-  for (const size of ["typical", "large"]) {
+  for (const size of ["short", "typical", "large"]) {
     for (const workload of ["same", "distinct"]) {
       const inputs = workload === "same" ? [tokens[size][0]] : tokens[size];
       const group = (what) => `${what} ${size} ${workload}`;

@@ -11,14 +11,37 @@ import { sign, typicalPayload, largePayload } from "../tests/support/tokens.mjs"
 import { runGroups, runAsyncGroup } from "./harness.mjs";
 import { cases } from "./cases.mjs";
 
+/** A short token (~350 characters) with ordinary claims: one audience, a few scopes. */
+function shortPayload(i) {
+  return {
+    iss: "https://login.example.com/",
+    sub: `2482897610${String(i).padStart(2, "0")}`,
+    aud: "api://orders",
+    iat: 1_700_000_000 + i,
+    exp: 1_700_003_600 + i,
+    scope: "openid profile orders:read",
+    client_id: "web-app",
+    jti: `c2f1e7a0-9d4b-4e0e-${String(i).padStart(4, "0")}`,
+  };
+}
+
+/** A large token (~11 KB): the large test payload with more permissions. */
+function largeBenchPayload(i) {
+  const permissions = Array.from({ length: 310 }, (_, k) => `resource-${k}:read-write`);
+  return { ...largePayload(i), permissions };
+}
+
+/** `count` distinct tokens of each size; `[0]` is the one repeated in the "same" cases. */
 export async function makeTokens(count = 64) {
+  const short = [];
   const typical = [];
   const large = [];
   for (let i = 0; i < count; i++) {
+    short.push(await sign(shortPayload(i)));
     typical.push(await sign(typicalPayload(i)));
-    large.push(await sign(largePayload(i)));
+    large.push(await sign(largeBenchPayload(i)));
   }
-  return { typical, large };
+  return { short, typical, large };
 }
 
 export async function benchNodeDecoding(tokens) {

@@ -10,8 +10,9 @@ import { sign, typicalPayload } from "../tests/support/tokens.mjs";
 const tokens = await makeTokens();
 // For getAccessToken(): a token that stays fresh for the whole run.
 tokens.fresh = await sign({ ...typicalPayload(0), exp: Math.floor(Date.now() / 1000) + 86_400 });
-const sizes = { typical: tokens.typical[0].length, large: tokens.large[0].length };
-console.log(`tokens: typical ${sizes.typical} chars, large ${sizes.large} chars`);
+const sizes = { short: tokens.short[0].length, typical: tokens.typical[0].length, large: tokens.large[0].length };
+const sizeLine = `short ${sizes.short} chars, typical ${sizes.typical} chars, large ${sizes.large} chars`;
+console.log(`tokens: ${sizeLine}`);
 
 const node = await benchNodeDecoding(tokens);
 const nodeAccess = await benchGetAccessToken(TokenKeeper, tokens.fresh);
@@ -21,7 +22,7 @@ const chromium = await benchChromium(tokens);
 const fmt = (ns) => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} µs` : `${ns.toFixed(0)} ns`);
 const ratio = (r) => (r == null ? "" : `${r.toFixed(2)}×`);
 const lines = [
-  `Tokens: typical ${sizes.typical} chars, large ${sizes.large} chars. Median per call; ratios are medians of per-round ratios.`,
+  `Tokens: ${sizeLine}. Median per call; ratios are medians of per-round ratios.`,
   "",
   "| runtime | case | implementation | median | vs jose | vs jwt-decode |",
   "|---|---|---|---|---|---|",

@@ -3,19 +3,22 @@
 //! Every entry point checks the whole token — all three segments, both JSON parts and the
 //! time claims — so a token is either well-formed or it is not, whichever question is asked.
 
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use base64::Engine;
-
 use crate::claims::TimeClaims;
 use crate::error::{Part, TokenError};
 use crate::json::{scan_object, JsonFault};
 
-/// base64url with or without `=` padding; canonical trailing bits only.
-const BASE64URL: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::URL_SAFE,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
+/// The 6-bit value of each base64url character; [`NOT_BASE64URL`] for every other byte.
+const BASE64URL_VALUES: [u8; 256] = {
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut values = [NOT_BASE64URL; 256];
+    let mut i = 0;
+    while i < 64 {
+        values[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    values
+};
+const NOT_BASE64URL: u8 = 0xff;
 
 /// The longest token decoded, in bytes (1 MiB). Real tokens stay far below it (they travel in
 /// HTTP headers, where 8–16 KB is the usual limit).
@@ -168,6 +171,14 @@ fn check_decoded(header: &[u8], payload: &[u8]) -> Result<TimeClaims, TokenError
     check_json(payload, Part::Payload)
 }
 
+/// The payload's checks alone (UTF-8, a JSON object, the time claims' types) and its time
+/// claims, for a caller that has seen this token's header accepted before (the checks of a
+/// header depend on its bytes only) and its signature segment to be canonical base64url: then
+/// the outcome is the one [`Decoder::decode`] gives for the whole token.
+pub fn payload_claims(payload: &[u8]) -> Result<TimeClaims, TokenError> {
+    check_json(payload, Part::Payload)
+}
+
 /// [`check_decoded`] without the payload's JSON checks, as in [`Decoder::decode_for_parsing`].
 fn check_decoded_for_parsing(header: &[u8], payload: &[u8]) -> Result<(), TokenError> {
     check_json(header, Part::Header)?;
@@ -186,9 +197,57 @@ fn decode_segment(encoded: &[u8], out: &mut Vec<u8>, part: Part) -> Result<(), T
 
 /// Appends the bytes `encoded` stands for to `out`; false if it is not base64url (padded or
 /// not, canonical trailing bits only). Other modules decode through here so that the wasm
-/// module holds one copy of the decoder.
+/// module holds one copy of the decoder. Written out rather than taken from the base64
+/// crate, whose general-purpose engine was the largest function of the decoding module; it
+/// accepts exactly what that engine accepts with indifferent padding (a test holds it to it).
 pub(crate) fn decode_base64url(encoded: &[u8], out: &mut Vec<u8>) -> bool {
-    BASE64URL.decode_vec(encoded, out).is_ok()
+    let data = encoded
+        .strip_suffix(b"==")
+        .or_else(|| encoded.strip_suffix(b"="));
+    let data = match data {
+        // Padding follows a last group of two or three characters and does not overfill it
+        // (one or two after two, one after three).
+        Some(data) if data.len() % 4 >= 2 && data.len() % 4 + (encoded.len() - data.len()) <= 4 => {
+            data
+        }
+        Some(_) => return false,
+        None => encoded,
+    };
+    let groups = data.chunks_exact(4);
+    let tail = groups.remainder();
+    // Two characters hold one byte and 4 unused bits, three hold two bytes and 2 unused bits.
+    let (tail_bytes, unused_bits) = match tail.len() {
+        0 => (0, 0),
+        2 => (1, 4),
+        3 => (2, 2),
+        _ => return false,
+    };
+    // Written in place, group by group, into room made once: no capacity check per group.
+    let start = out.len();
+    out.resize(start + data.len() / 4 * 3 + tail_bytes, 0);
+    let (body, last) = out[start..].split_at_mut(data.len() / 4 * 3);
+    let mut invalid = 0u8;
+    for (group, bytes) in groups.zip(body.chunks_exact_mut(3)) {
+        let v = [group[0], group[1], group[2], group[3]].map(|c| BASE64URL_VALUES[usize::from(c)]);
+        invalid |= v[0] | v[1] | v[2] | v[3];
+        let bits =
+            u32::from(v[0]) << 18 | u32::from(v[1]) << 12 | u32::from(v[2]) << 6 | u32::from(v[3]);
+        bytes.copy_from_slice(&bits.to_be_bytes()[1..]);
+    }
+    let mut bits = 0u32;
+    for &c in tail {
+        let value = BASE64URL_VALUES[usize::from(c)];
+        invalid |= value;
+        bits = bits << 6 | u32::from(value);
+    }
+    // Canonical base64 leaves the unused bits zero.
+    let unused = bits & ((1 << unused_bits) - 1);
+    last.copy_from_slice(&(bits >> unused_bits).to_be_bytes()[4 - tail_bytes..]);
+    if invalid & 0xc0 != 0 || unused != 0 {
+        out.truncate(start);
+        return false;
+    }
+    true
 }
 
 /// Appends the unpadded base64url of `bytes`, as JOSE writes it. Written out here rather than
@@ -254,6 +313,7 @@ pub fn time_claims(token: &str) -> Result<TimeClaims, TokenError> {
 mod tests {
     use super::*;
     use crate::error::TimeClaim;
+    use base64::Engine;
 
     fn b64(s: &str) -> String {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
@@ -273,6 +333,44 @@ mod tests {
             push_base64url(&mut out, &bytes[..len]);
             let want = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes[..len]);
             assert_eq!(out, format!("prefix{want}"), "{len} bytes");
+        }
+    }
+
+    #[test]
+    fn base64url_is_read_as_the_base64_crate_reads_it_with_indifferent_padding() {
+        use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+        let reference = GeneralPurpose::new(
+            &base64::alphabet::URL_SAFE,
+            GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+        );
+        // Every string of up to 6 characters over characters that matter: canonical and
+        // non-canonical last characters, padding, the other alphabet, white space.
+        let chars = b"AQBg-_=+ ";
+        let mut inputs: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut level = inputs.clone();
+        for _ in 0..6 {
+            level = level
+                .iter()
+                .flat_map(|s| chars.iter().map(move |&c| [s.as_slice(), &[c]].concat()))
+                .collect();
+            inputs.extend(level.iter().cloned());
+        }
+        let bytes: Vec<u8> = (0..=255u8).rev().chain(0..=255).collect();
+        for len in 0..70 {
+            let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes[..len]);
+            let padded = base64::engine::general_purpose::URL_SAFE.encode(&bytes[..len]);
+            inputs.push(text.into_bytes());
+            inputs.push(padded.into_bytes());
+        }
+        for input in &inputs {
+            let mut out = b"prefix".to_vec();
+            let ours = decode_base64url(input, &mut out).then_some(out);
+            let mut want = b"prefix".to_vec();
+            let theirs = reference
+                .decode_vec(input, &mut want)
+                .is_ok()
+                .then_some(want);
+            assert_eq!(ours, theirs, "{:?}", String::from_utf8_lossy(input));
         }
     }
 
@@ -379,5 +477,28 @@ mod tests {
         );
         // Time-claim names in the header are not registered claims there.
         assert!(decode(&token(r#"{"alg":"none","exp":"x"}"#, "{}")).is_ok());
+    }
+
+    #[test]
+    fn a_payload_checked_alone_gives_what_the_whole_token_gives() {
+        for payload in [
+            r#"{"sub":"a","exp":100,"nbf":5,"iat":50.5}"#,
+            "{}",
+            "{",
+            "7",
+            "\u{feff}{}",
+            r#"{"exp":"soon"}"#,
+            r#"{"\u0065xp":true}"#,
+        ] {
+            assert_eq!(
+                payload_claims(payload.as_bytes()),
+                time_claims(&token(HEADER, payload)),
+                "{payload:?}"
+            );
+        }
+        assert_eq!(
+            payload_claims(&[b'{', 0xff, b'}']),
+            Err(TokenError::Utf8(Part::Payload))
+        );
     }
 }

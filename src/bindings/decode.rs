@@ -1,11 +1,14 @@
-//! The decoding exports: numbers in, numbers out. The facade (`js/core.js`) writes the
+//! The decoding exports: numbers in, numbers out. The facade (`js/decoding.js`) writes the
 //! token's bytes into [`input_buffer`] with `TextEncoder.encodeInto`, calls [`decode_input`],
 //! and reads the decoded JSON straight out of wasm memory. That avoids wasm-bindgen's
 //! per-character string copy, which would otherwise cost more than the decoding itself. Where
 //! the platform decodes base64 natively, the facade writes the decoded payload (and the header
 //! and signature as text) instead and calls [`decode_with_payload`]: every other check still
-//! happens here. Errors come back as negative wire codes, which the facade looks up in the
-//! generated table (`js/generated/constants.js`).
+//! happens here. Once a header has been accepted here, later tokens with the same header
+//! segment and a canonical signature segment send their decoded payload alone
+//! ([`decode_payload`]; `decodeJwt` needs no call at all, `JSON.parse` checks the JSON).
+//! Errors come back as negative wire codes, which the facade looks up in the generated table
+//! (`js/generated/constants.js`).
 
 use std::cell::RefCell;
 
@@ -122,6 +125,18 @@ pub fn decode_with_payload_for_parsing(
             Ok(TimeClaims::default())
         },
     )
+}
+
+/// Checks the `payload_len` bytes of a payload the facade decoded itself into the input
+/// buffer, for a token whose header segment an earlier call here accepted and whose signature
+/// segment the facade found canonical base64url (see [`crate::jwt::payload_claims`]). Only
+/// the claims getters describe this token afterwards; the header and payload getters do not.
+#[wasm_bindgen(js_name = decodePayload)]
+pub fn decode_payload(payload_len: usize) -> i32 {
+    with_input(payload_len, |s, len| {
+        s.claims = crate::jwt::payload_claims(&s.input[..len])?;
+        Ok(())
+    })
 }
 
 /// Splits the input buffer into payload, header and signature of the given lengths, runs

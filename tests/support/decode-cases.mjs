@@ -139,3 +139,58 @@ export async function base64EdgeTokens() {
   out.push(near, `${near}A`.padEnd((1 << 20) + 1, "A"), "..", "...", "....");
   return out;
 }
+
+/** Tokens that share one good token's header, each asked about right after that token and
+ *  then again: the decoders skip a header they accepted before and answer a repeated token
+ *  from its last call, and must still give the whole-token answer. Bad signatures (short and
+ *  RSA-sized, padded, non-canonical, more segments) and bad payloads (base64, UTF-8, a byte
+ *  order mark, JSON, claim types) behind the known header. `padTo` lengthens the payload
+ *  (Node's native paths start at 1 KB). */
+export async function sharedHeaderTokens(padTo = 0) {
+  const good = await sign({ sub: "shared-header", exp: 2_000_000_000, pad: "x".repeat(padTo) });
+  const [h, p, s] = good.split(".");
+  const b64 = (text) => Buffer.from(text).toString("base64url");
+  const rsaSized = Buffer.from(Array.from({ length: 256 }, (_, k) => (k * 37 + 11) & 0xff)).toString("base64url");
+  const signatures = [
+    "",
+    rsaSized,
+    `${rsaSized}=`,
+    `${rsaSized.slice(0, -1)}B`,
+    `${rsaSized.slice(0, 100)}+${rsaSized.slice(101)}`,
+    `${rsaSized.slice(0, 100)} ${rsaSized.slice(101)}`,
+    `${s}=`,
+    `${s.slice(0, -1)}B`,
+    `${s.slice(1)}`,
+    `${s.slice(2)}`,
+    `${s}+`,
+    `${s} `,
+    `${s}é`,
+    `${s}.x`,
+    `${s}.x.y`,
+    `${rsaSized}.x.y`,
+  ];
+  const payloads = [
+    `${p}=`,
+    `${p.slice(0, -1)}`,
+    `${p} `,
+    `${p.replace(/-/g, "+")}`,
+    `${p}é`,
+    "",
+    b64("\ufeff{}"),
+    Buffer.from([0x7b, 0xff, 0x7d]).toString("base64url"),
+    b64("[]"),
+    b64("{"),
+    b64('{"exp":"soon"}'),
+    b64('{"nbf":null}'),
+    b64('{"exp":1,"exp":"x"}'),
+    b64('{"exp":1,"exp":2}'),
+  ];
+  const variants = [
+    ...signatures.map((sig) => `${h}.${p}.${sig}`),
+    ...payloads.map((payload) => `${h}.${payload}.${s}`),
+    `${h}.${p}`,
+    `${h}x.${p}.${s}`,
+    `${h.slice(0, -1)}.${p}.${s}`,
+  ];
+  return variants.flatMap((t) => [good, t, t]);
+}
