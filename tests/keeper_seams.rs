@@ -60,20 +60,6 @@ fn behind_a_cors_refusal_the_next_lock_holder_sends_nothing_even_before_the_mess
 }
 
 #[test]
-fn behind_a_cors_refusal_a_second_tab_sends_nothing_with_messages_too() {
-    let mut w = World::new(Server::new(5.0));
-    w.server.allows_cors = false;
-    let a = w.open_tab(oauth_config(2.0));
-    let b = w.open_tab(oauth_config(2.0));
-    w.sign_in(a);
-    w.run_until(T0 + 30_000.0, 10.0);
-    assert_eq!(w.server.requests.len(), 1, "{:?}", w.request_times());
-    for tab in [a, b] {
-        assert_eq!(w.access(tab), Access::Fail(KeeperError::RefreshCors));
-    }
-}
-
-#[test]
 fn a_hold_from_another_tab_lasts_at_most_max_delay_and_refresh_lifts_it() {
     let mut w = World::new(Server::new(60.0));
     let mut config = oauth_config(10.0);
