@@ -234,6 +234,20 @@ const refreshing = new TokenKeeper({
   storage: "memory",
 });
 const viaOAuth = new TokenKeeper({ oauth: { tokenEndpoint: "https://id.example.com/token", clientId: "spa" } });
+// Under exactOptionalPropertyTypes (tsconfig in tests/.scratch), an optional option takes a
+// value that may be undefined, as discovery documents give it: the runtime treats it as absent.
+declare const discovered: { token_endpoint: string; revocation_endpoint?: string | undefined; scope?: string };
+new TokenKeeper({
+  oauth: {
+    tokenEndpoint: discovered.token_endpoint,
+    clientId: "spa",
+    revocationEndpoint: discovered.revocation_endpoint,
+    scope: discovered.scope,
+  },
+  idleTimeoutSeconds: undefined,
+  refresh: undefined,
+});
+viaOAuth.setTokens({ accessToken: "a", refreshToken: discovered.scope, expiresIn: undefined }, { remember: undefined });
 
 // @ts-expect-error storage kinds are a closed set
 new TokenKeeper({ storage: "cookie" });
@@ -411,6 +425,7 @@ const issuer: TestIssuer = await startTestIssuer(issuerOptions);
 const plainIssuer: TestIssuer = await startTestIssuer();
 await startTestIssuer({ host: "::1", cors: "*", dpop: false });
 await startTestIssuer({ host: "localhost", cors: false, dpop: true });
+await startTestIssuer({ accessTokenTtl: discovered.scope === undefined ? undefined : 60, clientId: undefined });
 
 const endpoints: string[] = [
   issuer.origin,
