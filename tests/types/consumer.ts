@@ -67,17 +67,12 @@ const token: string = "a.b.c";
 const payload: JwtPayload = decodeJwt(token);
 const exp: number | undefined = payload.exp;
 const aud: string | string[] | undefined = payload.aud;
-const registered: [string?, string?, number?, number?, string?] = [
-  payload.iss,
-  payload.sub,
-  payload.nbf,
-  payload.iat,
-  payload.jti,
-];
+const registered: [string | undefined, string | undefined, number | undefined, number | undefined, string | undefined] =
+  [payload.iss, payload.sub, payload.nbf, payload.iat, payload.jti];
 const custom: unknown = payload.tenant;
 const header: JwtHeader = decodeHeader(token);
 const alg: string | undefined = header.alg;
-const headerParams: [string?, string?, string?] = [header.typ, header.kid, header.cty];
+const headerParams: [string | undefined, string | undefined, string | undefined] = [header.typ, header.kid, header.cty];
 
 interface MyClaims extends JwtPayload {
   roles: string[];
@@ -513,13 +508,13 @@ const requestParts: [number, string, string, string | undefined, string] = [
   request.grant,
   request.outcome,
 ];
-const requestMore: [string?, FailureKind?, string?, string?, string?] = [
-  request.reason,
-  request.injected,
-  request.origin,
-  request.family,
-  request.refreshTokenFingerprint,
-];
+const requestMore: [
+  string | undefined,
+  FailureKind | undefined,
+  string | undefined,
+  string | undefined,
+  string | undefined,
+] = [request.reason, request.injected, request.origin, request.family, request.refreshTokenFingerprint];
 const spent: (string | undefined)[] = stats.requests
   .filter((r) => r.grant === "refresh_token")
   .map((r) => r.refreshTokenFingerprint);
