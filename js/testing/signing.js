@@ -28,7 +28,8 @@ export class TokenSigner {
 
   /**
    * An RFC 9068 access token. `iat` and `exp` are whole seconds (RFC 7519's NumericDate, as
-   * providers write them); `exp` is rounded down, so no token outlives its ttl.
+   * providers write them): `iat` rounded down, `exp` up, so that a token lives at least its
+   * ttl from the moment it is issued (a short-lived token in a test is refreshed on time).
    * @param {Family} family
    * @param {{ nowMs: number, jkt: string | undefined }} at
    */
@@ -40,7 +41,7 @@ export class TokenSigner {
       aud: this.#audience,
       client_id: this.#clientId,
       iat,
-      exp: Math.floor(nowMs / 1000 + family.ttlSeconds),
+      exp: Math.ceil(nowMs / 1000 + family.ttlSeconds),
       jti: randomUUID(),
       sid: family.id,
       scope: family.scope,
