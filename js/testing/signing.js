@@ -28,8 +28,7 @@ export class TokenSigner {
 
   /**
    * An RFC 9068 access token. `iat` and `exp` are whole seconds (RFC 7519's NumericDate, as
-   * providers write them): `iat` rounded down, `exp` up, so that a token lives at least its
-   * ttl from the moment it is issued (a short-lived token in a test is refreshed on time).
+   * providers write them); `exp` is rounded down, so no token outlives its ttl.
    * @param {Family} family
    * @param {{ nowMs: number, jkt: string | undefined }} at
    */
@@ -41,7 +40,7 @@ export class TokenSigner {
       aud: this.#audience,
       client_id: this.#clientId,
       iat,
-      exp: Math.ceil(nowMs / 1000 + family.ttlSeconds),
+      exp: Math.floor(nowMs / 1000 + family.ttlSeconds),
       jti: randomUUID(),
       sid: family.id,
       scope: family.scope,
