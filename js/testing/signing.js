@@ -27,20 +27,19 @@ export class TokenSigner {
   }
 
   /**
-   * An RFC 9068 access token. `iat` and `exp` are whole seconds (RFC 7519's NumericDate, as
-   * providers write them); `exp` is rounded down, so no token outlives its ttl.
+   * An RFC 9068 access token. `exp` keeps milliseconds so that a token lives exactly its ttl.
    * @param {Family} family
    * @param {{ nowMs: number, jkt: string | undefined }} at
    */
   accessToken(family, { nowMs, jkt }) {
-    const iat = Math.floor(nowMs / 1000);
+    const iat = nowMs / 1000;
     const payload = {
       iss: this.#issuer,
       sub: family.user,
       aud: this.#audience,
       client_id: this.#clientId,
       iat,
-      exp: Math.floor(nowMs / 1000 + family.ttlSeconds),
+      exp: iat + family.ttlSeconds,
       jti: randomUUID(),
       sid: family.id,
       scope: family.scope,
