@@ -5,11 +5,13 @@ import type { TokenErrorCode } from "./generated/constants.js";
 
 export type { TokenErrorCode };
 
-/** A global class's instance type, where the project's libs declare that global. */
+/** A global class's instance type, where the project's libs declare that global.
+ *  @internal a helper of the signatures, not part of the API */
 export type PlatformInstance<K extends string> = typeof globalThis extends { [P in K]: { prototype: infer T } }
   ? T
   : never;
-/** `WebAssembly.Module`, where the project's libs declare it. */
+/** `WebAssembly.Module`, where the project's libs declare it.
+ *  @internal a helper of the signatures, not part of the API */
 export type PlatformWasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } }
   ? M
   : never;

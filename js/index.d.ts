@@ -14,22 +14,22 @@ export { default } from "./decode-types.js";
 export interface TokenSet {
   /** A JWT, or an opaque token when `expiresIn` is given. */
   accessToken: string;
-  refreshToken?: string;
-  idToken?: string;
+  refreshToken?: string | undefined;
+  idToken?: string | undefined;
   /** Seconds from receipt, as in an OAuth 2.0 token response. */
-  expiresIn?: number;
+  expiresIn?: number | undefined;
   /** "Bearer" (default) or "DPoP", as the server's `token_type` says. */
-  tokenType?: string;
+  tokenType?: string | undefined;
 }
 
 /** A raw OAuth 2.0 token response (RFC 6749 §5.1), as a token endpoint returns it. */
 export interface TokenResponse {
   access_token: string;
-  refresh_token?: string;
-  id_token?: string;
-  expires_in?: number | string;
-  token_type?: string;
-  scope?: string;
+  refresh_token?: string | undefined;
+  id_token?: string | undefined;
+  expires_in?: number | string | undefined;
+  token_type?: string | undefined;
+  scope?: string | undefined;
   [member: string]: unknown;
 }
 
@@ -44,44 +44,47 @@ export interface CurrentTokens {
 
 export interface KeeperOptions {
   /** Storage key prefix (`<namespace>:tokens`); default "tokenkeeper". */
-  namespace?: string;
+  namespace?: string | undefined;
   /** Where tokens go without remember-me; default "session". */
-  storage?: "session" | "local" | "memory";
+  storage?: "session" | "local" | "memory" | undefined;
   /** Your own refresh call (it must send `current.refreshToken`); throw `{ error: "invalid_grant" }` or `{ status: 400 }` to sign out. */
-  refresh?: (current: CurrentTokens) => Promise<TokenSet | TokenResponse>;
+  refresh?: ((current: CurrentTokens) => Promise<TokenSet | TokenResponse>) | undefined;
   /** The built-in RFC 6749 §6 refresh grant, and RFC 7009 revocation on clear(). */
-  oauth?: {
-    tokenEndpoint: string;
-    clientId: string;
-    scope?: string;
-    extraParams?: Record<string, string>;
-    revocationEndpoint?: string;
-  };
+  oauth?:
+    | {
+        tokenEndpoint: string;
+        clientId: string;
+        scope?: string | undefined;
+        extraParams?: Record<string, string> | undefined;
+        revocationEndpoint?: string | undefined;
+      }
+    | undefined;
   /** With a custom `refresh`: how clear() revokes (best effort). */
-  revoke?: (tokens: { refreshToken?: string; accessToken?: string }) => Promise<void> | void;
+  revoke?: ((tokens: { refreshToken?: string; accessToken?: string }) => Promise<void> | void) | undefined;
   /** Refresh this long before expiry, 0-86400; default 60 (shrinks for short-lived tokens). */
-  refreshBeforeSeconds?: number;
+  refreshBeforeSeconds?: number | undefined;
   /** getAccessToken never hands out a token with less left, 0-3600; default 5. */
-  minValiditySeconds?: number;
-  retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  minValiditySeconds?: number | undefined;
+  retry?:
+    { maxAttempts?: number | undefined; baseDelayMs?: number | undefined; maxDelayMs?: number | undefined } | undefined;
   /** Tabs share one refresh and one sign-out; default true. */
-  crossTab?: boolean;
+  crossTab?: boolean | undefined;
   /** Sign out after this long without touch() in any tab (getAccessToken() and fetch() are not user activity). */
-  idleTimeoutSeconds?: number;
+  idleTimeoutSeconds?: number | undefined;
   /** The `idle-warning` event comes this long before an idle sign-out; default 60 (or half the idle timeout). */
-  idleWarningSeconds?: number;
+  idleWarningSeconds?: number | undefined;
   /** Sign out this long after the first setTokens. */
-  maxSessionSeconds?: number;
+  maxSessionSeconds?: number | undefined;
   /** Where keeper.fetch may send a token: origins or URL prefixes ending in "/"; https:, or http: on loopback. Default: the page's origin; none in Node. */
-  allowedOrigins?: string[];
+  allowedOrigins?: string[] | undefined;
   /** Each token-endpoint and revocation request is aborted after this long; default 10000. */
-  requestTimeoutMs?: number;
+  requestTimeoutMs?: number | undefined;
   /** The longest wait for another tab's refresh; default 15000. */
-  lockTimeoutMs?: number;
+  lockTimeoutMs?: number | undefined;
   /** Sender-constrained tokens (RFC 9449) with a non-extractable key; default false. */
-  dpop?: boolean;
+  dpop?: boolean | undefined;
   /** Injectable clock (epoch ms), for tests. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 export type ClearReason = "logout" | "invalid_grant" | "idle" | "max_session";
@@ -124,7 +127,7 @@ export class TokenKeeper {
   /** Throws ERR_INVALID_ARGUMENT (naming the option) for an unknown option or a bad value. */
   constructor(options?: KeeperOptions);
   /** Stores new tokens (camelCase or a raw token response); `remember: true` keeps them in localStorage. */
-  setTokens(tokens: TokenSet | TokenResponse, opts?: { remember?: boolean }): void;
+  setTokens(tokens: TokenSet | TokenResponse, opts?: { remember?: boolean | undefined }): void;
   /**
    * The access token: at once while fresh, after one shared refresh when within the margin or
    * expired. Never an expired token: rejects with TokenError (ERR_NO_TOKEN, ERR_REFRESH_FAILED, ...).
@@ -142,13 +145,17 @@ export class TokenKeeper {
    * Signs out everywhere; then, in this tab, revokes at the server unless `{ revoke: false }`. A failed revocation
    * (never followed through a redirect) is an `error` event ERR_REVOCATION_FAILED; the sign-out stands.
    */
-  clear(opts?: { revoke?: boolean }): void;
+  clear(opts?: { revoke?: boolean | undefined }): void;
   /** Records user activity for idleTimeoutSeconds, in every tab. */
   touch(): void;
   /** Subscribes; returns the unsubscribe function. */
   on<E extends KeeperEvent>(event: E, listener: (detail: KeeperEventMap[E]) => void): () => void;
   /** A DPoP proof (RFC 9449) for the app's own request, e.g. its authorization-code exchange. Needs `dpop: true`. */
-  dpopProof(method: string, url: string, opts?: { nonce?: string; accessToken?: string }): Promise<string>;
+  dpopProof(
+    method: string,
+    url: string,
+    opts?: { nonce?: string | undefined; accessToken?: string | undefined },
+  ): Promise<string>;
   /** The RFC 7638 thumbprint of the DPoP key, base64url (for `dpop_jkt`). Needs `dpop: true`. */
   dpopThumbprint(): Promise<string>;
   /** Stops every timer and listener. */

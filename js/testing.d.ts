@@ -13,37 +13,37 @@ export type DpopMode = boolean | "nonce";
 
 export interface TestIssuerOptions {
   /** TCP port; `0` (default) picks a free one. */
-  port?: number;
+  port?: number | undefined;
   /** Loopback address to listen on: `"127.0.0.1"` (default), `"::1"` or `"localhost"`. */
-  host?: "127.0.0.1" | "::1" | "localhost" | (string & {});
+  host?: "127.0.0.1" | "::1" | "localhost" | (string & {}) | undefined;
   /** The one public client this issuer knows; others get `401 invalid_client`. Default `"test-client"`. */
-  clientId?: string;
+  clientId?: string | undefined;
   /** Who `/authorize` (without `login_hint`) and `signIn()` sign in. Default `"test-user"`. */
-  user?: string;
+  user?: string | undefined;
   /** Access token lifetime in seconds (fractions allowed). Default 300. */
-  accessTokenTtl?: number;
+  accessTokenTtl?: number | undefined;
   /** Absolute lifetime of a sign-in (a refresh-token family) in seconds. Default 3600. */
-  sessionSeconds?: number;
+  sessionSeconds?: number | undefined;
   /** Every refresh issues a new refresh token; a spent one revokes its family. Default true. */
-  rotation?: boolean;
+  rotation?: boolean | undefined;
   /** `"*"` (default): any origin; a list: only those origins; `false`: no CORS headers at all. */
-  cors?: "*" | readonly string[] | false;
+  cors?: "*" | readonly string[] | false | undefined;
   /** The issuer's clock is the real one plus this (iat, exp, the Date header). Default 0. */
-  clockOffsetMs?: number;
+  clockOffsetMs?: number | undefined;
   /** URL path prefix → directory, served same-origin (`.wasm` as application/wasm). */
-  static?: Readonly<Record<string, string>>;
+  static?: Readonly<Record<string, string>> | undefined;
   /** Default false. */
-  dpop?: DpopMode;
+  dpop?: DpopMode | undefined;
   /** With `dpop: "nonce"`: seconds before the server nonce changes by itself. Default 300. */
-  dpopNonceSeconds?: number;
+  dpopNonceSeconds?: number | undefined;
   /** The access tokens' `aud`. Default `"test-api"`. */
-  audience?: string;
+  audience?: string | undefined;
   /** The tokens' `iss` and the discovery document's `issuer`. Default: the origin. */
-  issuerName?: string;
+  issuerName?: string | undefined;
   /** Accept the legacy `grant_type=password` (any password). Default false. */
-  passwordGrant?: boolean;
+  passwordGrant?: boolean | undefined;
   /** Redirect URIs allowed besides http(s) ones on a loopback host. */
-  redirectUris?: readonly string[];
+  redirectUris?: readonly string[] | undefined;
 }
 
 // A type alias, not an interface: only an alias is assignable to the index signature of
@@ -61,13 +61,13 @@ export type TokenResponse = {
 
 export interface SignInOptions {
   /** This sign-in's access token lifetime in seconds, for its refreshes too. */
-  ttl?: number;
+  ttl?: number | undefined;
   /** Default `"openid profile offline_access"`. */
-  scope?: string;
+  scope?: string | undefined;
   /** Bind the sign-in to a DPoP key (its RFC 7638 thumbprint), e.g. `await keeper.dpopThumbprint()`. */
-  jkt?: string;
+  jkt?: string | undefined;
   /** What `sessions()` shows as the device. Default `"signIn()"`. */
-  device?: string;
+  device?: string | undefined;
 }
 
 /**
@@ -94,15 +94,15 @@ export type FailureKind =
 
 export interface FailureOptions {
   /** `"429"` (default 1) and `"503"` (default none): the Retry-After header, in seconds. */
-  retryAfter?: number;
+  retryAfter?: number | undefined;
   /** `"slow"`: how long to wait before answering normally. Default 1000. */
-  delayMs?: number;
+  delayMs?: number | undefined;
   /** `"huge"`: the body's size in bytes. Default 2 MiB. */
-  bytes?: number;
+  bytes?: number | undefined;
   /** `"date"`: how far off the Date header is. Default one day ahead. */
-  offsetMs?: number;
+  offsetMs?: number | undefined;
   /** `"redirect"`: where the 307 points. Default `"/moved/token"`. */
-  location?: string;
+  location?: string | undefined;
 }
 
 /** One request to an OAuth endpoint or the API, as `stats.requests` records it. */
@@ -222,13 +222,13 @@ export function startTestIssuer(options?: TestIssuerOptions): Promise<TestIssuer
 
 export interface MakeJwtOptions {
   /** Sets `exp` to `iat + expiresIn` (seconds; negative for an expired token). */
-  expiresIn?: number;
+  expiresIn?: number | undefined;
   /** Header parameters to add. Unsigned, they may replace `alg`; signed, `alg` and `kid` stay the test key's. */
-  header?: Readonly<Record<string, unknown>>;
+  header?: Readonly<Record<string, unknown>> | undefined;
   /** ES256 with this process's test key (see `testJwks()`) instead of `alg: "none"`. */
-  signed?: boolean;
+  signed?: boolean | undefined;
   /** The time to put in `iat`, epoch milliseconds. Default `Date.now()`. */
-  now?: number;
+  now?: number | undefined;
 }
 
 /** A JWT for unit tests: `iat` = now unless `claims` has one; unsigned ("header.payload.") by default. */

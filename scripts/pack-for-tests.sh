@@ -21,8 +21,9 @@ cp tests/types/consumer.ts "$scratch/consumer.ts"
 cat > "$scratch/tsconfig.json" <<'JSON'
 {
   "compilerOptions": {
-    "strict": true, "noEmit": true, "target": "es2022", "module": "nodenext",
-    "moduleResolution": "nodenext", "lib": ["es2022", "dom"], "skipLibCheck": false, "types": []
+    "strict": true, "exactOptionalPropertyTypes": true, "noEmit": true, "target": "es2022",
+    "module": "nodenext", "moduleResolution": "nodenext", "lib": ["es2022", "dom"],
+    "skipLibCheck": false, "types": []
   },
   "files": ["consumer.ts"]
 }

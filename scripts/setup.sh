@@ -2,15 +2,21 @@
 # Installs what building and testing need, and skips what is already there:
 #   the wasm target, the wasm-bindgen CLI of the exact version in Cargo.lock,
 #   npm packages (npm ci), and with --browser Debian's Chromium and ChromeDriver.
+#   --npm-only: only the npm packages (`npm run docs` needs nothing else).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_browser=0
-for arg in "$@"; do [ "$arg" = "--browser" ] && want_browser=1; done
+npm_only=0
+for arg in "$@"; do
+  [ "$arg" = "--browser" ] && want_browser=1
+  [ "$arg" = "--npm-only" ] && npm_only=1
+done
 say() { echo "setup: $*"; }
 
 export PATH="$HOME/.cargo/bin:$PATH"
 
+if [ "$npm_only" = 0 ]; then
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
@@ -40,6 +46,8 @@ if [ "$want_browser" = 1 ] && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/ch
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
 fi
 
 # npm ci when node_modules is missing or older than the lock file.

@@ -75,8 +75,8 @@ impl UrlError {
                  [], {}, |, ^, `, non-ASCII) or a % not followed by two hex digits"
             }
             UrlError::NotOriginOrPrefix => {
-                "an allowedOrigins entry must be an origin (https://host[:port]) or a URL \
-                 prefix ending in /"
+                "each entry must be an origin (https://host[:port]) or a URL prefix ending \
+                 in /"
             }
         }
     }

@@ -113,10 +113,14 @@ fn with_detail(o: Obj, d: &RefreshDetail) -> Obj {
 
 /// An `ERR_INVALID_ARGUMENT` naming the option (`oauth.tokenEndpoint`, an unknown name...).
 pub fn option_error(option: &str, why: &str) -> String {
+    // "retry.maxAttempts must be ..." reads as a sentence; a reason that is a sentence of its
+    // own ("give either refresh or oauth, not both") follows the option's name after a colon.
     let message = if option.is_empty() {
         why.to_owned()
-    } else {
+    } else if why.starts_with("must ") || why.starts_with("is ") {
         [option, " ", why].concat()
+    } else {
+        [option, ": ", why].concat()
     };
     Obj::new("code", "ERR_INVALID_ARGUMENT")
         .str("message", &message)

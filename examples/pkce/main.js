@@ -34,7 +34,8 @@ async function signIn() {
     client_id: clientId,
     redirect_uri: redirectUri,
     response_type: "code",
-    scope: "openid offline_access",
+    scope: "openid offline_access", // offline_access: a refresh token for the keeper
+    prompt: "consent", // some providers (node-oidc-provider) drop offline_access without it
     state,
     code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: "S256",

@@ -16,17 +16,30 @@ pub struct WebStore {
 /// Opens local or session storage. Fails with why: no window (Node, SSR), access throwing
 /// `SecurityError` (sandboxed iframe, blocked cookies), or a probe write refused (a full
 /// quota, or old Safari private mode, which has a quota of zero).
+///
+/// The storage is read from the global `window`, not from a global that is a `Window`: under
+/// jsdom or happy-dom (vitest, Jest) the global is Node's, and `window` is the simulated page,
+/// whose storage the app's tests expect the keeper to use. Plain Node has no `window` (Node's
+/// own `localStorage` is process-wide: never for a server rendering many users).
 pub fn open(kind: StorageKind) -> Result<WebStore, StoreError> {
-    let window = js_sys::global()
-        .dyn_into::<web_sys::Window>()
-        .map_err(|_| StoreError::Unavailable)?;
-    let storage = match kind {
-        StorageKind::Local => window.local_storage(),
-        StorageKind::Session => window.session_storage(),
+    let name = match kind {
+        StorageKind::Local => "localStorage",
+        StorageKind::Session => "sessionStorage",
         StorageKind::Memory => return Err(StoreError::Unavailable),
+    };
+    let window = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("window"))
+        .map_err(|_| StoreError::Unavailable)?;
+    if !window.is_object() {
+        return Err(StoreError::Unavailable);
     }
-    .map_err(classify)?
-    .ok_or(StoreError::Unavailable)?;
+    // The getter itself throws SecurityError where storage is blocked.
+    let storage = js_sys::Reflect::get(&window, &JsValue::from_str(name)).map_err(classify)?;
+    if !storage.is_object() {
+        return Err(StoreError::Unavailable);
+    }
+    // Not `dyn_into`: jsdom's Storage is not the `Storage` of the global scope the module
+    // sees, and web-sys calls its methods by name (getItem, setItem, removeItem) anyway.
+    let storage = storage.unchecked_into::<web_sys::Storage>();
     const PROBE: &str = "tokenkeeper:probe";
     storage.set_item(PROBE, "1").map_err(classify)?;
     storage.remove_item(PROBE).map_err(classify)?;

@@ -75,7 +75,12 @@ test("the demo: PKCE sign-in, refreshes, one shared refresh for two tabs, every 
     let b;
 
     await t.test("signs in with authorization code + PKCE and refreshes twice", async () => {
+      assert.equal(await a.isDisabled("#fail-500"), true, "no refresh to fail while signed out");
+      const code = await a.textContent("#keeper-code");
+      assert.match(code, /^const keeper = new TokenKeeper\(\{\n {2}namespace: "tokenkeeper-demo",/);
+      assert.match(code, /oauth: \{\n {4}tokenEndpoint: "http:\/\/127\.0\.0\.1:\d+\/token",/);
       await signIn(a, { remember: true });
+      assert.equal(await a.isDisabled("#fail-500"), false);
       assert.match(await a.textContent("#k-kind"), /^local /);
       assert.equal(await a.textContent("#k-sub"), "ada");
       assert.equal(await a.textContent("#k-type"), "Bearer");
@@ -155,6 +160,7 @@ test("the demo: PKCE sign-in, refreshes, one shared refresh for two tabs, every 
     await t.test("a keeper clock 5 min ahead: measured at the next refresh, then no refresh loop", async () => {
       await a.click("#skew-ahead");
       assert.equal(await a.textContent("#k-clock"), "+5 min off");
+      assert.match(await a.textContent("#keeper-code"), /\n {2}now: \(\) => Date\.now\(\) \+ 300000,\n/);
       const since = Date.now();
       const logFrom = demo.issuer.stats.requests.length;
       await waitForEntry(a, "[data-kind=refreshed]", { since });
@@ -214,8 +220,12 @@ test("the demo: PKCE sign-in, refreshes, one shared refresh for two tabs, every 
       await waitSignedIn(b);
       const revocations = demo.issuer.stats.revocations;
       const since = Date.now();
+      await a.click("#callapi");
+      await a.waitForSelector("#api-result[data-status='200']");
       await a.click("#signout");
       await waitSignedIn(b, false, 1000);
+      assert.equal(await a.textContent("#api-result"), "", "no API answer left from the ended session");
+      assert.equal(await a.isDisabled("#fail-invalid_grant"), true);
       await waitForEntry(b, "[data-kind=cleared][data-reason=logout]", { since });
       await waitForEntry(a, "[data-kind=cleared][data-reason=logout]", { since });
       await until(() => demo.issuer.stats.revocations > revocations);

@@ -35,6 +35,11 @@ test(
         assert.ok(modules.includes(page), `${page} in ${modules.join(", ")}`);
       }
       assert.ok(existsSync(join(out, "classes/tokenkeeper.TokenKeeper.html")));
+      const functions = await readdir(join(out, "functions"));
+      assert.ok(functions.includes("tokenkeeper_decode.init.html"), `init by its name: ${functions.join(", ")}`);
+      assert.ok(!functions.some((f) => f.endsWith(".default.html")), `no "default": ${functions.join(", ")}`);
+      const types = await readdir(join(out, "types"));
+      assert.ok(!types.some((f) => f.includes(".Platform")), `internal helper types hidden: ${types.join(", ")}`);
     } finally {
       await rm(out, { recursive: true, force: true });
     }

@@ -72,6 +72,26 @@ test("setTokens refuses tokens over 1 MiB and keeps the tokens it had", async ()
   keeper.dispose();
 });
 
+test("option errors read as sentences: the option's name, then what is wrong", async () => {
+  await tk.default();
+  const message = (options) => {
+    try {
+      new tk.TokenKeeper(options).dispose();
+    } catch (e) {
+      assert.equal(e.code, "ERR_INVALID_ARGUMENT");
+      return e.message;
+    }
+    assert.fail("the options were taken");
+  };
+  const oauth = { tokenEndpoint: "https://id.example/token", clientId: "spa" };
+  assert.equal(message({ refresh: async () => ({}), oauth }), "refresh: give either refresh or oauth, not both");
+  assert.equal(
+    message({ allowedOrigins: ["https://api.example/v2"] }),
+    "allowedOrigins: each entry must be an origin (https://host[:port]) or a URL prefix ending in /",
+  );
+  assert.equal(message({ storage: "cookie" }), 'storage must be "session", "local" or "memory"');
+});
+
 test("a keeper with pending timers does not keep a Node process alive", async () => {
   const script = `
     import init, { TokenKeeper } from "tokenkeeper";

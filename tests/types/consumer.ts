@@ -67,17 +67,12 @@ const token: string = "a.b.c";
 const payload: JwtPayload = decodeJwt(token);
 const exp: number | undefined = payload.exp;
 const aud: string | string[] | undefined = payload.aud;
-const registered: [string?, string?, number?, number?, string?] = [
-  payload.iss,
-  payload.sub,
-  payload.nbf,
-  payload.iat,
-  payload.jti,
-];
+const registered: [string | undefined, string | undefined, number | undefined, number | undefined, string | undefined] =
+  [payload.iss, payload.sub, payload.nbf, payload.iat, payload.jti];
 const custom: unknown = payload.tenant;
 const header: JwtHeader = decodeHeader(token);
 const alg: string | undefined = header.alg;
-const headerParams: [string?, string?, string?] = [header.typ, header.kid, header.cty];
+const headerParams: [string | undefined, string | undefined, string | undefined] = [header.typ, header.kid, header.cty];
 
 interface MyClaims extends JwtPayload {
   roles: string[];
@@ -234,6 +229,20 @@ const refreshing = new TokenKeeper({
   storage: "memory",
 });
 const viaOAuth = new TokenKeeper({ oauth: { tokenEndpoint: "https://id.example.com/token", clientId: "spa" } });
+// Under exactOptionalPropertyTypes (tsconfig in tests/.scratch), an optional option takes a
+// value that may be undefined, as discovery documents give it: the runtime treats it as absent.
+declare const discovered: { token_endpoint: string; revocation_endpoint?: string | undefined; scope?: string };
+new TokenKeeper({
+  oauth: {
+    tokenEndpoint: discovered.token_endpoint,
+    clientId: "spa",
+    revocationEndpoint: discovered.revocation_endpoint,
+    scope: discovered.scope,
+  },
+  idleTimeoutSeconds: undefined,
+  refresh: undefined,
+});
+viaOAuth.setTokens({ accessToken: "a", refreshToken: discovered.scope, expiresIn: undefined }, { remember: undefined });
 
 // @ts-expect-error storage kinds are a closed set
 new TokenKeeper({ storage: "cookie" });
@@ -411,6 +420,7 @@ const issuer: TestIssuer = await startTestIssuer(issuerOptions);
 const plainIssuer: TestIssuer = await startTestIssuer();
 await startTestIssuer({ host: "::1", cors: "*", dpop: false });
 await startTestIssuer({ host: "localhost", cors: false, dpop: true });
+await startTestIssuer({ accessTokenTtl: discovered.scope === undefined ? undefined : 60, clientId: undefined });
 
 const endpoints: string[] = [
   issuer.origin,
@@ -498,13 +508,13 @@ const requestParts: [number, string, string, string | undefined, string] = [
   request.grant,
   request.outcome,
 ];
-const requestMore: [string?, FailureKind?, string?, string?, string?] = [
-  request.reason,
-  request.injected,
-  request.origin,
-  request.family,
-  request.refreshTokenFingerprint,
-];
+const requestMore: [
+  string | undefined,
+  FailureKind | undefined,
+  string | undefined,
+  string | undefined,
+  string | undefined,
+] = [request.reason, request.injected, request.origin, request.family, request.refreshTokenFingerprint];
 const spent: (string | undefined)[] = stats.requests
   .filter((r) => r.grant === "refresh_token")
   .map((r) => r.refreshTokenFingerprint);

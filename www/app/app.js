@@ -33,6 +33,25 @@ const drills = wireDrills(host, timeline);
 followServer(timeline, { onOffline: drills.showOffline });
 wireInspector(host);
 
+// The code behind the current settings; the drills only while signed in; no API answer left
+// over from a session that ended.
+const showCode = () => ($("keeper-code").textContent = host.code);
+const showSignedIn = () => {
+  const signedIn = host.keeper.accessToken !== undefined;
+  for (const button of $("fail-buttons").querySelectorAll("button")) button.disabled = !signedIn;
+};
+host.onRebuild(() => (showCode(), showSignedIn()));
+host.on("changed", showSignedIn);
+host.on("cleared", () => {
+  showSignedIn();
+  const result = $("api-result");
+  result.textContent = "";
+  delete result.dataset.status;
+  delete result.dataset.bound;
+});
+showCode();
+showSignedIn();
+
 // A sign-in that brought this page back, or (BFF) a backend session this tab has no token for.
 try {
   const bffError = new URLSearchParams(location.search).get("bff_error");

@@ -17,6 +17,7 @@ export class KeeperHost {
   #listeners = new Map();
   #rebuilt = new Set();
   #built = { mode: "spa", dpop: false, clockOffsetMs: 0 };
+  #code = "";
 
   /** @param {{ issuer: string, tokenEndpoint: string, revocationEndpoint: string, clientId: string }} config */
   constructor(config) {
@@ -25,6 +26,11 @@ export class KeeperHost {
 
   get keeper() {
     return this.#keeper;
+  }
+
+  /** The `new TokenKeeper({...})` in force, as an app would write it. */
+  get code() {
+    return this.#code;
   }
 
   /** What the current keeper was built with: { mode, dpop, clockOffsetMs }. */
@@ -52,6 +58,7 @@ export class KeeperHost {
             dpop,
           }),
     };
+    this.#code = codeOf(options, clockOffsetMs);
     const keeper = new TokenKeeper(options);
     for (const [event, listeners] of this.#listeners) for (const listener of listeners) keeper.on(event, listener);
     this.#keeper = keeper;
@@ -71,4 +78,21 @@ export class KeeperHost {
   onRebuild(listener) {
     this.#rebuilt.add(listener);
   }
+}
+
+/** The options as source code: values as JSON, functions by what they are. */
+function codeOf(options, clockOffsetMs) {
+  const functions = {
+    refresh: "refreshAtBackend",
+    revoke: "signOutAtBackend",
+    now: `() => Date.now() + ${clockOffsetMs}`,
+  };
+  const lines = Object.entries(options).map(([name, value]) =>
+    typeof value === "function"
+      ? `  ${name}: ${functions[name] ?? name},`
+      : `  ${name}: ${JSON.stringify(value, null, 2)
+          .replace(/\n/g, "\n  ")
+          .replace(/"(\w+)":/g, "$1:")},`,
+  );
+  return `const keeper = new TokenKeeper({\n${lines.join("\n")}\n});`;
 }

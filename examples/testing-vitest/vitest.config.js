@@ -1,0 +1,2 @@
+// jsdom gives the component a document, and the keeper jsdom's sessionStorage and localStorage.
+export default { test: { environment: "jsdom" } };
