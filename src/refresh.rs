@@ -128,9 +128,10 @@ pub trait RefreshHost {
     fn tell_tabs_to_hold(&mut self, hold: Hold, until: f64);
     /// The hold to announce before the lock is released, if one was met.
     fn take_hold_to_announce(&mut self) -> Option<(Hold, f64)>;
-    /// The name of the lock announcing this tab's hold until `until` (remembered as its own).
-    fn announce_hold(&mut self, hold: Hold, until: f64) -> String;
-    /// Obeys the holds other tabs announced (`reason:until` each); the error if one holds.
+    /// The name of the lock announcing this tab's hold, met `now`, until `until` (remembered
+    /// as its own).
+    fn announce_hold(&mut self, hold: Hold, until: f64, now: f64) -> String;
+    /// Obeys the holds other tabs announced (`reason:since:until` each); the error if one holds.
     fn learn_announced_holds(&mut self, holds: &[String], now: f64) -> Option<KeeperError>;
     /// A refused proof's `Date`: the time later proofs use.
     fn adopt_issuer_date(&mut self, now: f64, date_ms: f64);
@@ -886,7 +887,7 @@ impl RefreshRun {
             self.phase = Phase::AnnouncingHold(after);
             let until = until.min(now + HOLD_CAP_MS);
             return Step::Announce {
-                name: k.announce_hold(hold, until),
+                name: k.announce_hold(hold, until, now),
                 hold_ms: until - now,
             };
         }

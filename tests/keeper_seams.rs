@@ -6,7 +6,7 @@
 
 mod sim;
 
-use sim::{oauth_config, Server, World, T0};
+use sim::{oauth_config, Fault, Server, World, T0};
 use tokenkeeper::keeper::{Access, Event, Hold, TabMessage, HOLD_CAP_MS};
 use tokenkeeper::record::ClearReason;
 use tokenkeeper::store::StorageKind;
@@ -202,4 +202,30 @@ fn max_session_hands_out_no_token_after_its_deadline() {
     assert!(w.tabs[a].keeper.fresh_token_version(w.now).is_none());
     assert_eq!(w.access(a), Access::Fail(KeeperError::NoToken));
     assert_eq!(cleared(&w, a), vec![ClearReason::MaxSession]);
+}
+
+#[test]
+fn a_hold_announced_before_the_tokens_were_refreshed_does_not_stop_the_next_refresh() {
+    // A backs off after a 500 and announces the hold; its retry succeeds. The announcement is
+    // still held when the new tokens fall due: the tab that takes the lock then must refresh.
+    let mut w = World::new(Server::new(5.0));
+    w.server.faults.push_back(Fault::Status(500));
+    let a = w.open_tab(oauth_config(2.0));
+    let b = w.open_tab(oauth_config(2.0));
+    w.sign_in(a);
+    w.turn();
+    // A meets the 500 and retries; from then on B's refreshes fall due first.
+    w.refresh(a).unwrap();
+    w.run_until(T0 + 1_500.0, 10.0);
+    assert_eq!(w.server.requests.len(), 2, "the 500, then the retry");
+    // A takes no further part; its notice stays held, as an open tab's would.
+    w.close_tab(a);
+    w.run_until(T0 + 20_000.0, 10.0);
+    assert!(
+        w.server.refreshes >= 4,
+        "refreshed about every 3 s: {:?}",
+        w.request_times()
+    );
+    assert!(!errors(&w, b).contains(&KeeperError::RefreshFailed));
+    assert!(cleared(&w, b).is_empty());
 }

@@ -681,10 +681,12 @@ impl Keeper {
 
     /// The name of the shared lock that announces a hold of this tab's, held until `until`
     /// (remembered: a tab does not obey its own announcement).
-    pub(crate) fn announce_hold(&mut self, hold: Hold, until: f64) -> String {
+    pub(crate) fn announce_hold(&mut self, hold: Hold, until: f64, now: f64) -> String {
         let mut notice = String::from(hold.as_str());
-        notice.push(':');
-        crate::record::push_u64(&mut notice, until.max(0.0) as u64);
+        for time in [now, until] {
+            notice.push(':');
+            crate::record::push_u64(&mut notice, time.max(0.0) as u64);
+        }
         let name = [
             hold_announcement_prefix(&self.config.namespace),
             notice.clone(),
@@ -694,8 +696,10 @@ impl Keeper {
         name
     }
 
-    /// Holds other tabs announced under the refresh lock (`reason:until` each): obeyed as
-    /// their messages are. The error to tell callers, if one holds refreshes back now.
+    /// Holds other tabs announced under the refresh lock (`reason:since:until` each): obeyed
+    /// as their messages are, unless the tokens held were stored after the hold was met (a
+    /// refresh succeeded since: the server is fine again, though the announcing tab may hold
+    /// its notice a while longer). The error to tell callers, if one holds refreshes back now.
     pub(crate) fn learn_announced_holds(
         &mut self,
         holds: &[String],
@@ -711,10 +715,19 @@ impl Keeper {
             {
                 continue;
             }
-            let Some((reason, until)) = notice.split_once(':') else {
+            let mut parts = notice.splitn(3, ':');
+            let (Some(reason), Some(since), Some(until)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
                 continue;
             };
-            if let (Some(hold), Some(until)) = (Hold::from_name(reason), whole_ms(until)) {
+            let (Some(hold), Some(since), Some(until)) =
+                (Hold::from_name(reason), whole_ms(since), whole_ms(until))
+            else {
+                continue;
+            };
+            let refreshed_since = self.session.as_ref().is_some_and(|s| s.updated_at > since);
+            if !refreshed_since {
                 self.held_by_another_tab(hold, until, now);
             }
         }

@@ -57,8 +57,8 @@ impl RefreshHost for Keeper {
     fn take_hold_to_announce(&mut self) -> Option<(Hold, f64)> {
         Keeper::take_hold_to_announce(self)
     }
-    fn announce_hold(&mut self, hold: Hold, until: f64) -> String {
-        Keeper::announce_hold(self, hold, until)
+    fn announce_hold(&mut self, hold: Hold, until: f64, now: f64) -> String {
+        Keeper::announce_hold(self, hold, until, now)
     }
     fn learn_announced_holds(&mut self, holds: &[String], now: f64) -> Option<KeeperError> {
         Keeper::learn_announced_holds(self, holds, now)
