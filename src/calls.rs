@@ -152,14 +152,14 @@ fn answer(k: &mut Keeper, req: &Value, now: f64) -> Answer {
         // The method first: a wrong argument is the caller's mistake wherever it sends.
         "mayFetch" => match text("method").map(crate::keeper::fetch::fetch_method) {
             Some(Err(e)) => failed(e),
-            _ => Answer::Result(
-                if k.may_send_token_to(text("href").unwrap_or_default()) {
-                    "true"
+            _ => {
+                let href = text("href").unwrap_or_default();
+                if k.may_send_token_to(href) {
+                    Answer::Result("true".into())
                 } else {
-                    "false"
+                    Answer::Error(not_allowed(k, href))
                 }
-                .into(),
-            ),
+            }
         },
         "authorize" => {
             let (href, method, token) = (text("href"), text("method"), text("token"));
@@ -226,6 +226,19 @@ fn answer(k: &mut Keeper, req: &Value, now: f64) -> Answer {
         },
         _ => failed(KeeperError::InvalidArgument("unknown keeper call")),
     }
+}
+
+/// `ERR_FETCH_NOT_ALLOWED` naming the refused URL's origin (never its path or query, where
+/// secrets may be) and the list in force.
+fn not_allowed(k: &Keeper, href: &str) -> String {
+    let mut message = String::from("keeper.fetch refused to send a token to ");
+    message.push_str(crate::url::origin_of(href).unwrap_or("a URL that is not http(s)"));
+    message.push_str(": it is outside allowedOrigins [");
+    message.push_str(&k.config().allowed_origins.join(", "));
+    message.push_str("] (a list given replaces the default, the page's own origin)");
+    Obj::new("code", KeeperError::FetchNotAllowed.code())
+        .str("message", &message)
+        .end()
 }
 
 /// What the facade's getters and set-up read: the tokens held (never the refresh token; the

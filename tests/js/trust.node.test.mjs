@@ -437,3 +437,19 @@ test("no error the keeper throws or reports carries token text (setTokens, refre
   for (const text of errors) for (const s of slices) assert.ok(!text.includes(s), `token text in: ${text}`);
   keeper.dispose();
 });
+
+test("ERR_FETCH_NOT_ALLOWED names the refused URL's origin and the allowedOrigins in force, never its path or query", async () => {
+  const keeper = new tk.TokenKeeper({ allowedOrigins: ["https://api.example/v2/", "https://files.example"] });
+  keeper.setTokens({ accessToken: "at-not-allowed-8Qz", expiresIn: 600 });
+  recordToken("at-not-allowed-8Qz");
+  const error = await keeper.fetch("https://evil.example/steal?code=abc123#frag").then(
+    () => null,
+    (e) => e,
+  );
+  recordError("keeper.fetch", error);
+  assert.equal(error?.code, "ERR_FETCH_NOT_ALLOWED");
+  assert.ok(error.message.includes("https://evil.example"), error.message);
+  assert.ok(error.message.includes("https://api.example/v2/, https://files.example"), error.message);
+  assert.ok(!error.message.includes("steal") && !error.message.includes("abc123"), error.message);
+  keeper.dispose();
+});
