@@ -381,6 +381,20 @@ fn a_lock_held_forever_by_another_script_times_out_instead_of_hanging() {
     );
 }
 
+/// A tab whose refresh() meets `Retry-After: 3000000` (34 days), with retry.maxDelayMs 1 s.
+fn refreshing_into_a_34_day_retry_after() -> (World, usize) {
+    let mut w = World::new(Server::new(60.0));
+    w.server
+        .faults
+        .push_back(Fault::RetryAfter(429, 3_000_000_000.0));
+    let mut config = oauth_config(10.0);
+    config.retry.max_delay_ms = 1_000.0;
+    let tab = w.open_tab(config);
+    w.sign_in(tab);
+    w.refresh(tab).unwrap();
+    (w, tab)
+}
+
 #[test]
 fn retry_after_is_honoured_up_to_the_cap_and_ends_the_sequence_beyond_it() {
     let mut w = World::new(Server::new(60.0));
@@ -392,15 +406,7 @@ fn retry_after_is_honoured_up_to_the_cap_and_ends_the_sequence_beyond_it() {
     let t = w.request_times();
     assert!(t.len() == 2 && t[1] - t[0] >= 2_000.0, "{t:?}");
 
-    let mut w = World::new(Server::new(60.0));
-    w.server
-        .faults
-        .push_back(Fault::RetryAfter(429, 3_000_000_000.0));
-    let mut config = oauth_config(10.0);
-    config.retry.max_delay_ms = 1_000.0;
-    let tab = w.open_tab(config);
-    w.sign_in(tab);
-    w.refresh(tab).unwrap();
+    let (mut w, tab) = refreshing_into_a_34_day_retry_after();
     w.run_until(T0 + 40_000.0, 50.0);
     assert_eq!(
         w.server.requests.len(),
@@ -419,15 +425,7 @@ fn retry_after_is_honoured_up_to_the_cap_and_ends_the_sequence_beyond_it() {
     );
 
     // An explicit refresh() tries once at any time.
-    let mut w = World::new(Server::new(60.0));
-    w.server
-        .faults
-        .push_back(Fault::RetryAfter(429, 3_000_000_000.0));
-    let mut config = oauth_config(10.0);
-    config.retry.max_delay_ms = 1_000.0;
-    let tab = w.open_tab(config);
-    w.sign_in(tab);
-    w.refresh(tab).unwrap();
+    let (mut w, tab) = refreshing_into_a_34_day_retry_after();
     w.run_until(T0 + 1_000.0, 50.0);
     assert_eq!(w.server.requests.len(), 1);
     assert_eq!(w.refresh(tab), Ok(()), "refresh() tries once");

@@ -1,6 +1,6 @@
 // The packed package in real headless Chromium: a plain module page, a Vite build, a webpack build.
 // (The demo has its own file: demo.browser.test.mjs.)
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { cp, mkdir, rm } from "node:fs/promises";
@@ -8,7 +8,8 @@ import { dirname } from "node:path";
 import { promisify } from "node:util";
 import * as jose from "jose";
 import { assertNoTokenText } from "../support/leaks.mjs";
-import { launchChromium, openPage } from "../support/browser.mjs";
+import { openPage } from "../support/browser.mjs";
+import { fixturePagesSuite } from "../support/fixture-pages.mjs";
 import { serveStatic } from "../support/static-server.mjs";
 import { ROOT, SCRATCH } from "../support/package.mjs";
 import { outcomes, wasmOnlyOutcomes } from "../support/reference-decoder.mjs";
@@ -17,20 +18,7 @@ import { ERROR_CASES, base64EdgeTokens, malformedTokens } from "../support/decod
 
 let browser;
 let site;
-before(async () => {
-  browser = await launchChromium();
-  site = await serveStatic({ "/": SCRATCH, "/pages": `${ROOT}tests/fixtures/pages` });
-});
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
-
-async function plainPage() {
-  const opened = await openPage(browser, `${site.url}/pages/plain.html`);
-  await opened.page.waitForFunction(() => document.getElementById("out").textContent === "ready");
-  return opened;
-}
+const plainPage = fixturePagesSuite((b, s) => ([browser, site] = [b, s]));
 
 test("a plain <script type=module> page decodes like jose", async () => {
   const { context, page, pageErrors } = await plainPage();

@@ -1,31 +1,14 @@
 // The packed package in Chromium, where the payload is decoded natively: the shortcuts of
 // decoding (a token asked about again, a header accepted before) give the answers of a
 // whole-token decode in wasm, and fresh objects.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launchChromium, openPage } from "../support/browser.mjs";
-import { serveStatic } from "../support/static-server.mjs";
-import { ROOT, SCRATCH } from "../support/package.mjs";
+import { fixturePagesSuite } from "../support/fixture-pages.mjs";
 import { outcomes, wasmOnlyOutcomes } from "../support/reference-decoder.mjs";
 import { sign } from "../support/tokens.mjs";
 import { sharedHeaderTokens } from "../support/decode-cases.mjs";
 
-let browser;
-let site;
-before(async () => {
-  browser = await launchChromium();
-  site = await serveStatic({ "/": SCRATCH, "/pages": `${ROOT}tests/fixtures/pages` });
-});
-after(async () => {
-  await browser?.close();
-  await site?.close();
-});
-
-async function plainPage() {
-  const opened = await openPage(browser, `${site.url}/pages/plain.html`);
-  await opened.page.waitForFunction(() => document.getElementById("out").textContent === "ready");
-  return opened;
-}
+const plainPage = fixturePagesSuite();
 
 test("in Chromium, tokens behind a header accepted before, and asked again, get the wasm decoder's answers", async () => {
   const inputs = [...(await sharedHeaderTokens()), ...(await sharedHeaderTokens(1200))];

@@ -1,24 +1,14 @@
 // API §6, "Diagnostics", in real Chromium: against node-oidc-provider (a wrong clientId, tokens
 // without a refresh token, a 404 token endpoint, the ID token's claims) and the test kit's
 // issuer (when the next refresh comes, and that none comes after a CORS refusal).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launchChromium } from "../support/browser.mjs";
-import { startProvider, authorize, CLIENT_ID } from "../support/oidc-provider.mjs";
+import { providerBrowserSuite, authorize, CLIENT_ID } from "../support/oidc-provider.mjs";
 import { startIssuer, oauthOptions, openKeeperPage, signIn, events, until } from "../support/issuer-page.mjs";
 
 let browser;
 let provider;
-
-before(async () => {
-  browser = await launchChromium();
-  provider = await startProvider();
-});
-
-after(async () => {
-  await browser?.close();
-  await provider?.close();
-});
+providerBrowserSuite((b, p) => ([browser, provider] = [b, p]));
 
 /** Signs in at oidc-provider in `page` (which ends on the keeper page) and exchanges the code:
  *  the provider's token response, left in `window.initial` (never returned: it holds tokens). */

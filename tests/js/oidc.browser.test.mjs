@@ -2,23 +2,13 @@
 // token rotation. Tokens come from its authorization-code flow (PKCE, its development login
 // and consent pages, driven in Chromium); then the keeper's built-in `oauth` option
 // refreshes them.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launchChromium } from "../support/browser.mjs";
-import { startProvider, authorize } from "../support/oidc-provider.mjs";
+import { providerBrowserSuite, authorize } from "../support/oidc-provider.mjs";
 
 let browser;
 let provider;
-
-before(async () => {
-  browser = await launchChromium();
-  provider = await startProvider();
-});
-
-after(async () => {
-  await browser?.close();
-  await provider?.close();
-});
+providerBrowserSuite((b, p) => ([browser, provider] = [b, p]));
 
 test("the oauth option refreshes tokens issued by oidc-provider (rotation on)", async () => {
   const { redirect } = provider;

@@ -2,8 +2,10 @@
 // test pages as an SPA and its API gateway would; and its authorization-code flow with PKCE
 // through its development login and consent pages, driven in Chromium.
 import { createHash, randomBytes } from "node:crypto";
+import { before, after } from "node:test";
 import Provider from "oidc-provider";
 import { serveStatic } from "./static-server.mjs";
+import { launchChromium } from "./browser.mjs";
 import { ROOT, SCRATCH } from "./package.mjs";
 
 export const CLIENT_ID = "tokenkeeper-spa";
@@ -98,4 +100,20 @@ export async function authorize(page, { issuer, redirect }, extra = {}) {
   await page.waitForURL((u) => u.href.startsWith(redirect) && u.searchParams.has("code"));
   await page.waitForFunction(() => document.getElementById("out")?.textContent === "ready");
   return verifier;
+}
+
+/** One Chromium and one oidc-provider for a test file's tests, handed to `receive` before
+ *  them and closed after. */
+export function providerBrowserSuite(receive, options = {}) {
+  let browser;
+  let provider;
+  before(async () => {
+    browser = await launchChromium();
+    provider = await startProvider(options);
+    receive(browser, provider);
+  });
+  after(async () => {
+    await browser?.close();
+    await provider?.close();
+  });
 }
