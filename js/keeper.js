@@ -239,7 +239,7 @@ export class TokenKeeper {
       case "rotation":
         return void this.#tabs?.postRotation(o.spent, o.secret, o.record);
       case "start":
-        return void this.#drive(o.run);
+        return void this.#drive(o.run, o.steps);
       case "interrupt":
         return this.#steps.interrupt();
       case "settle":
@@ -267,18 +267,27 @@ export class TokenKeeper {
     }
   }
 
-  /** Drives refresh run `run`: asks Rust for each step, carries it out, reports back. */
-  async #drive(/** @type {number} */ run) {
+  /**
+   * Drives refresh run `run` from its first steps: carries out each step Rust answered with,
+   * in order, and reports what the last came to (the steps before it report nothing).
+   * @param {number} run
+   * @param {import("./generated/protocol.js").Step[] | undefined} steps
+   */
+  async #drive(run, steps) {
     /** @type {Report} */
     let report = { r: "start" };
     for (;;) {
-      const step = this.#call("advance", { run, report })?.r;
-      if (!step || step.step === "done") return;
-      try {
-        report = await this.#steps.run(step);
-      } catch {
-        report = { r: "unknown" }; // ends the run without spending anything more
+      steps ??= this.#call("advance", { run, report })?.r;
+      if (!steps) return;
+      for (const step of steps) {
+        if (step.step === "done") return;
+        try {
+          report = await this.#steps.run(step);
+        } catch {
+          report = { r: "unknown" }; // ends the run without spending anything more
+        }
       }
+      steps = undefined;
     }
   }
 
@@ -294,8 +303,24 @@ export class TokenKeeper {
     }
   }
 
-  #wait(/** @type {"access" | "refresh"} */ kind) {
-    return new Promise((resolve, reject) => this.#waiters.push({ kind, resolve, reject }));
+  /**
+   * Calls `op` ("access" or "refresh") with its waiter already in place: a refresh may settle
+   * within the call itself (its first steps are taken in it). The waiter goes again when the
+   * reply says there is nothing to wait for.
+   * @param {"access" | "refresh"} op
+   * @returns {{ reply: any, settled: Promise<any> }}
+   */
+  #callWaiting(op) {
+    /** @type {Waiter} */
+    let waiter = { kind: op, resolve: () => {}, reject: () => {} };
+    const settled = new Promise((resolve, reject) => (waiter = { kind: op, resolve, reject }));
+    this.#waiters.push(waiter);
+    const reply = /** @type {any} */ (this.#call(op)) ?? { e: keeperError("ERR_DISPOSED") };
+    if (reply.e || (op === "access" && !reply.r?.wait)) {
+      this.#waiters = this.#waiters.filter((w) => w !== waiter);
+      settled.catch(() => {}); // settled within the call, but the reply's answer wins
+    }
+    return { reply, settled };
   }
 
   /** Stores new tokens; `remember: true` keeps them in localStorage across restarts. */
@@ -329,9 +354,9 @@ export class TokenKeeper {
       return Promise.resolve(token);
     }
     this.#fast = null;
-    const reply = /** @type {any} */ (this.#call("access"));
+    const { reply, settled } = this.#callWaiting("access");
     if (reply.e) return Promise.reject(errorFromReply(reply.e));
-    if (reply.r.wait) return this.#wait("access");
+    if (reply.r.wait) return settled;
     return Promise.resolve(reply.r.token);
   }
 
@@ -341,8 +366,8 @@ export class TokenKeeper {
    */
   refresh() {
     if (this.#handle === null) return Promise.reject(keeperError("ERR_DISPOSED"));
-    const refused = this.#call("refresh")?.e;
-    return refused ? Promise.reject(errorFromReply(refused)) : this.#wait("refresh");
+    const { reply, settled } = this.#callWaiting("refresh");
+    return reply.e ? Promise.reject(errorFromReply(reply.e)) : settled;
   }
 
   /**

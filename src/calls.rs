@@ -6,7 +6,8 @@
 use crate::error::KeeperError;
 use crate::json::value::{self, Value};
 use crate::keeper::fetch::AfterResponse;
-use crate::keeper::{Access, Keeper};
+use crate::keeper::{Access, Keeper, Output};
+use crate::refresh::Report;
 use crate::schedule::timer_delay;
 use crate::tokens::{token_set_from_json, TokenSetError};
 use crate::wire::{self, Obj};
@@ -60,7 +61,7 @@ pub fn call(k: &mut Keeper, request: &str) -> String {
         Answer::Result(json) => reply.raw("r", json),
         Answer::Error(json) => reply.raw("e", json),
     };
-    if let Some(out) = wire::outputs(&k.take_outputs()) {
+    if let Some(out) = outputs(k, now) {
         reply = reply.raw("out", &out);
     }
     if !reads_only {
@@ -69,6 +70,30 @@ pub fn call(k: &mut Keeper, request: &str) -> String {
     reply
         .opt_num("wake", k.next_wakeup().map(|at| timer_delay(at, now)))
         .end()
+}
+
+/// The outputs queued, as JSON (`None` when there are none, the common case). A refresh run
+/// starts with its first steps, which would otherwise cost a call of their own; what taking
+/// them queued follows.
+fn outputs(k: &mut Keeper, now: f64) -> Option<String> {
+    let mut list = k.take_outputs();
+    if list.is_empty() {
+        return None;
+    }
+    let mut written = Vec::with_capacity(list.len());
+    let mut i = 0;
+    while let Some(o) = list.get(i) {
+        written.push(match *o {
+            Output::StartRefresh(run) => {
+                let steps = k.advance_refresh_steps(run, Report::Start, None, now);
+                list.extend(k.take_outputs());
+                wire::start(run, &steps)
+            }
+            ref o => wire::output(o),
+        });
+        i += 1;
+    }
+    Some(wire::array(&written))
 }
 
 /// Carries out one request as [`call`] does, leaving the keeper's outputs queued (the host
@@ -123,8 +148,10 @@ fn answer(k: &mut Keeper, req: &Value, now: f64) -> Answer {
         }
         "advance" => {
             let run = req.get("run").and_then(Value::as_f64).unwrap_or(0.0) as u32;
-            let report = wire::parse_report(req.get("report").unwrap_or(&Value::Null), now);
-            Answer::Result(wire::step(&k.advance_refresh(run, report, now)))
+            let report = req.get("report").unwrap_or(&Value::Null);
+            let queried = wire::parse_queried(report);
+            let steps = k.advance_refresh_steps(run, wire::parse_report(report, now), queried, now);
+            Answer::Result(wire::steps(&steps))
         }
         "storageChanged" => {
             k.on_shared_storage_changed(now);

@@ -184,11 +184,18 @@ pub struct TokenRequest {
 pub enum Step {
     /// Take the exclusive lock `name`, waiting at most `timeout_ms`; report
     /// [`Report::Locked`], [`Report::LockTimedOut`], [`Report::NoLocks`] or [`Report::LockFailed`].
+    /// Once the lock is held, the browser side also asks what [`Step::QueryRotation`] with
+    /// these prefixes would ask and sends the answer with `Locked`, saving a crossing (see
+    /// `Keeper::advance_refresh_steps`): nobody announces while this tab holds the lock.
     Lock {
         /// The lock's name (no token material in it).
         name: String,
         /// The longest wait.
         timeout_ms: f64,
+        /// [`Step::QueryRotation`]'s `prefix`, asked once the lock is held.
+        prefix: String,
+        /// [`Step::QueryRotation`]'s `hold_prefix`.
+        hold_prefix: String,
     },
     /// Which rotation, announced with [`Step::Announce`], is the latest among held lock names
     /// starting with `prefix`, and which holds are announced under `hold_prefix`; report
@@ -628,6 +635,8 @@ impl RefreshRun {
         Step::Lock {
             name: lock_name(k),
             timeout_ms: k.config().lock_timeout_ms,
+            prefix: rotation_prefix(k, &self.ticket),
+            hold_prefix: hold_announcement_prefix(&k.config().namespace),
         }
     }
 

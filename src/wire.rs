@@ -269,29 +269,47 @@ pub fn output(o: &Output) -> String {
     }
 }
 
-/// Outputs as a JSON array; `None` when there are none (the common case, kept cheap).
-pub fn outputs(list: &[Output]) -> Option<String> {
-    if list.is_empty() {
-        return None;
-    }
+/// JSON texts as a JSON array.
+pub fn array(items: &[String]) -> String {
     let mut out = String::from("[");
-    for (i, o) in list.iter().enumerate() {
+    for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&output(o));
+        out.push_str(item);
     }
     out.push(']');
-    Some(out)
+    out
+}
+
+/// A refresh run to drive, with its first steps (the facade's calls always carry them:
+/// asking for them would cost a crossing).
+pub fn start(run: u32, steps: &[Step]) -> String {
+    Obj::new("t", "start")
+        .num("run", f64::from(run))
+        .raw("steps", &self::steps(steps))
+        .end()
+}
+
+/// Refresh steps as a JSON array.
+pub fn steps(list: &[Step]) -> String {
+    array(&list.iter().map(step).collect::<Vec<_>>())
 }
 
 /// A refresh step as JSON.
 pub fn step(s: &Step) -> String {
     let o = |kind: &str| Obj::new("step", kind);
     match s {
-        Step::Lock { name, timeout_ms } => o("lock")
+        Step::Lock {
+            name,
+            timeout_ms,
+            prefix,
+            hold_prefix,
+        } => o("lock")
             .str("name", name)
             .num("timeoutMs", *timeout_ms)
+            .str("prefix", prefix)
+            .str("holdPrefix", hold_prefix)
             .end(),
         Step::QueryRotation {
             prefix,
@@ -346,17 +364,7 @@ pub fn parse_report(v: &Value, now_ms: f64) -> Report {
         "lock-timeout" => Report::LockTimedOut,
         "no-locks" => Report::NoLocks,
         "lock-failed" => Report::LockFailed,
-        "rotation" => Report::Rotation {
-            latest: number("latest").unwrap_or(f64::NEG_INFINITY),
-            holds: v
-                .get("holds")
-                .and_then(Value::elements)
-                .map(|holds| {
-                    let names = holds.iter().filter_map(Value::as_str);
-                    names.take(16).map(str::to_owned).collect()
-                })
-                .unwrap_or_default(),
-        },
+        "rotation" => rotation(v),
         "waited" => Report::Waited,
         "key" => text("jwk").map_or(Report::NoKey, Report::Key),
         "no-key" => Report::NoKey,
@@ -392,6 +400,30 @@ pub fn parse_report(v: &Value, now_ms: f64) -> Report {
     }
 }
 
+/// What a rotation query found (a `rotation` report, or a `locked` one that carries it).
+fn rotation(v: &Value) -> Report {
+    Report::Rotation {
+        latest: v
+            .get("latest")
+            .and_then(Value::as_f64)
+            .unwrap_or(f64::NEG_INFINITY),
+        holds: v
+            .get("holds")
+            .and_then(Value::elements)
+            .map(|holds| {
+                let names = holds.iter().filter_map(Value::as_str);
+                names.take(16).map(str::to_owned).collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// The rotation query a `locked` report answered along with it (see [`Step::Lock`]), if any.
+pub fn parse_queried(v: &Value) -> Option<Report> {
+    let locked = v.get("r").and_then(Value::as_str) == Some("locked");
+    (locked && v.get("holds").is_some()).then(|| rotation(v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,13 +438,12 @@ mod tests {
             Output::Post(TabMessage::Cleared(ClearReason::Idle)),
             Output::StartRefresh(7),
         ];
-        let text = outputs(&list).unwrap();
+        let text = array(&list.iter().map(output).collect::<Vec<_>>());
         assert_eq!(
             text,
             r#"[{"t":"event","type":"changed","origin":"set"},{"t":"event","type":"error","code":"ERR_REFRESH_FAILED","message":"refreshing the tokens failed (network error, timeout or a server error); they are kept","retryAfterSeconds":3600},{"t":"post","message":{"type":"cleared","reason":"idle"}},{"t":"start","run":7}]"#
         );
         assert!(value::parse(&text).is_some());
-        assert_eq!(outputs(&[]), None);
     }
 
     #[test]

@@ -1229,10 +1229,11 @@ fn lock_and_rotation_names_are_namespaced_and_carry_no_token() {
         _ => None,
     });
     assert_eq!(lock.as_deref(), Some("tokenkeeper:shop:refresh"));
+    // The rotation query is asked once the lock is held, under the lock step's prefix.
     let prefix = steps
         .iter()
         .find_map(|s| match s {
-            Step::QueryRotation { prefix, .. } => Some(prefix.clone()),
+            Step::Lock { prefix, .. } | Step::QueryRotation { prefix, .. } => Some(prefix.clone()),
             _ => None,
         })
         .unwrap();

@@ -13,8 +13,8 @@ export type TokenType = "Bearer" | "DPoP";
 
 /** A refresh step for the browser side to carry out (src/refresh.rs Step). */
 export type Step =
-  /** Take the exclusive lock, waiting at most timeoutMs. */
-  | { step: "lock"; name: string; timeoutMs: number; }
+  /** Take the exclusive lock, waiting at most timeoutMs; once held, ask as query-rotation does with these prefixes and report it with locked. */
+  | { step: "lock"; name: string; timeoutMs: number; prefix: string; holdPrefix: string; }
   /** Which rotation and which holds other tabs announced through held locks. */
   | { step: "query-rotation"; prefix: string; holdPrefix: string; }
   /** Wait; with wakeOnOnline, end early when the browser comes back online. */
@@ -43,8 +43,8 @@ export type Report =
   | { r: "start"; }
   /** A step without a result is done. */
   | { r: "ok"; }
-  /** The lock is held. */
-  | { r: "locked"; }
+  /** The lock is held; with what the rotation query under the lock step's prefixes found. */
+  | { r: "locked"; latest?: number; holds?: string[]; }
   /** The lock was not granted in time. */
   | { r: "lock-timeout"; }
   /** There are no Web Locks here. */
@@ -119,8 +119,8 @@ export type Output =
   | { t: "post"; message: TabMessage; spent?: string; secret?: string; }
   /** Tell the tabs holding the spent refresh token about its rotation, sealed. */
   | { t: "rotation"; spent: string; secret: string; record: string; }
-  /** Drive refresh run `run`. */
-  | { t: "start"; run: number; }
+  /** Drive refresh run `run`, from its first steps (when missing, ask with advance and report start). */
+  | { t: "start"; run: number; steps?: Step[]; }
   /** End the wait of refresh run `run` now. */
   | { t: "interrupt"; run: number; }
   /** Settle the calls waiting for the refresh; refresh() callers wait on without `refresh`. */
@@ -203,7 +203,7 @@ export interface OpResults {
   touch: undefined;
   tick: undefined;
   wake: undefined;
-  advance: Step;
+  advance: Step[];
   storageChanged: undefined;
   tabMessage: undefined;
   rotationSecret: string;

@@ -63,8 +63,11 @@ export class StepRunner {
    */
   async run(/** @type {Step} */ step) {
     switch (step.step) {
-      case "lock":
-        return takeLock(step.name, step.timeoutMs, (release) => (this.#release = release));
+      case "lock": {
+        const report = await takeLock(step.name, step.timeoutMs, (release) => (this.#release = release));
+        // Held: what query-rotation would ask next, answered now (one crossing fewer).
+        return report.r === "locked" ? { r: "locked", ...(await announced(step.prefix, step.holdPrefix)) } : report;
+      }
       case "release":
         this.#release?.();
         this.#release = null;

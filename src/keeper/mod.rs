@@ -528,6 +528,39 @@ impl Keeper {
         step
     }
 
+    /// Feeds run `id` its report, as [`Keeper::advance_refresh`] does, and answers with every
+    /// step the browser side carries out before it reports again — one crossing where the
+    /// step machine takes several: announcing and releasing always come to `Ok`, so the steps
+    /// after them are known at once; and the rotation query the lock's report already answered
+    /// (`queried`, asked under the lock step's prefixes) is not asked again. The last step is
+    /// the one whose report comes back (or [`Step::Done`]).
+    pub fn advance_refresh_steps(
+        &mut self,
+        id: u32,
+        report: Report,
+        mut queried: Option<Report>,
+        now: f64,
+    ) -> Vec<Step> {
+        let mut steps = Vec::new();
+        let mut step = self.advance_refresh(id, report, now);
+        loop {
+            step = match step {
+                Step::QueryRotation { .. } if queried.is_some() => {
+                    let found = queried.take().unwrap_or(Report::Unknown);
+                    self.advance_refresh(id, found, now)
+                }
+                Step::Announce { .. } | Step::Release => {
+                    steps.push(step);
+                    self.advance_refresh(id, Report::Ok, now)
+                }
+                last => {
+                    steps.push(last);
+                    return steps;
+                }
+            };
+        }
+    }
+
     /// Before spending the refresh token: if this tab, or shared storage, holds other tokens
     /// than those the refresh started with (another tab refreshed meanwhile), keep those and
     /// return true.

@@ -26,9 +26,11 @@ mod conformance {
             "string" => v.as_str().is_some(),
             "number" => v.as_f64().is_some() || *v == Value::Null, // -Infinity travels as null
             "boolean" => v.as_bool().is_some(),
-            "string[]" => v
-                .elements()
-                .is_some_and(|e| e.iter().all(|x| x.as_str().is_some())),
+            _ if ts.ends_with("[]") => {
+                let item = &ts[..ts.len() - 2];
+                let items = v.elements().ok_or_else(|| format!("not a {ts}"))?;
+                return items.iter().try_for_each(|x| check(x, item));
+            }
             "TokenErrorCode" => v.as_str().is_some_and(|c| c.starts_with("ERR_")),
             _ => {
                 if let Some(union) = union_named(ts) {
@@ -154,6 +156,8 @@ mod conformance {
             Step::Lock {
                 name: "l".into(),
                 timeout_ms: 1.0,
+                prefix: "p".into(),
+                hold_prefix: "h".into(),
             },
             Step::QueryRotation {
                 prefix: "p".into(),
@@ -352,7 +356,9 @@ mod conformance {
 
     #[test]
     fn every_output_and_event_the_codec_writes_is_in_the_schema_and_every_kind_is_written() {
-        let texts: Vec<String> = every_output().iter().map(wire::output).collect();
+        let mut texts: Vec<String> = every_output().iter().map(wire::output).collect();
+        // A run as the facade's calls start it: with its first steps.
+        texts.push(wire::start(1, &every_step()));
         assert_every_kind_seen(&OUTPUT, &written(&OUTPUT, &texts));
         // Events were checked inside their outputs; which kinds were written:
         let events: Vec<String> = texts
@@ -400,6 +406,15 @@ mod conformance {
                 "{text} read as {report:?}"
             );
         }
+        // The lock's report carries the rotation query it answered along with it.
+        let locked = value::parse(&sample_message(&REPORT, "locked")).unwrap();
+        assert_eq!(
+            wire::parse_queried(&locked),
+            Some(Report::Rotation {
+                latest: 1.0,
+                holds: vec!["cors:1".into()]
+            })
+        );
         let stranger = value::parse(r#"{"r":"lokced"}"#).unwrap();
         assert_eq!(wire::parse_report(&stranger, 0.0), Report::Unknown);
     }

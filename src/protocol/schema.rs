@@ -83,8 +83,13 @@ pub const STEP: Union = Union {
     kinds: &[
         kind(
             "lock",
-            "Take the exclusive lock, waiting at most timeoutMs.",
-            &[req("name", "string"), req("timeoutMs", "number")],
+            "Take the exclusive lock, waiting at most timeoutMs; once held, ask as query-rotation does with these prefixes and report it with locked.",
+            &[
+                req("name", "string"),
+                req("timeoutMs", "number"),
+                req("prefix", "string"),
+                req("holdPrefix", "string"),
+            ],
         ),
         kind(
             "query-rotation",
@@ -135,7 +140,11 @@ pub const REPORT: Union = Union {
     kinds: &[
         kind("start", "Start the run.", &[]),
         kind("ok", "A step without a result is done.", &[]),
-        kind("locked", "The lock is held.", &[]),
+        kind(
+            "locked",
+            "The lock is held; with what the rotation query under the lock step's prefixes found.",
+            &[opt("latest", "number"), opt("holds", "string[]")],
+        ),
         kind("lock-timeout", "The lock was not granted in time.", &[]),
         kind("no-locks", "There are no Web Locks here.", &[]),
         kind(
@@ -299,7 +308,11 @@ pub const OUTPUT: Union = Union {
                 req("record", "string"),
             ],
         ),
-        kind("start", "Drive refresh run `run`.", &[req("run", "number")]),
+        kind(
+            "start",
+            "Drive refresh run `run`, from its first steps (when missing, ask with advance and report start).",
+            &[req("run", "number"), opt("steps", "Step[]")],
+        ),
         kind(
             "interrupt",
             "End the wait of refresh run `run` now.",
@@ -486,7 +499,7 @@ pub const OPS: &[(&str, &[Member], Option<&str>)] = &[
     (
         "advance",
         &[req("run", "number"), req("report", "Report")],
-        Some("Step"),
+        Some("Step[]"),
     ),
     ("storageChanged", &[], None),
     (

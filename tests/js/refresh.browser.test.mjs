@@ -146,6 +146,37 @@ test("refresh() called as the previous refresh() resolves makes a refresh of its
   });
 });
 
+test("a getAccessToken() that needs a refresh enters wasm at most 4 times, in every storage mode", async () => {
+  // Each entry into the module is a boundary crossing (most are a JSON round trip). The
+  // page's clock jumps past the token's life, so this call, not the timer, refreshes.
+  await withIssuer({ accessTokenTtl: 60 }, async (issuer, context) => {
+    for (const storage of ["session", "local", "memory"]) {
+      const options = { ...oauthOptions(issuer, { refreshBeforeSeconds: 10 }), storage };
+      const tab = await openTab(context, issuer, options, "&clock=1");
+      await signIn(tab, issuer);
+      const before = issuer.stats.refreshes;
+      const counted = await tab.evaluate(async () => {
+        const { KeeperHandle } = await import("/node_modules/tokenkeeper/js/full.js");
+        const calls = [];
+        for (const name of ["call", "freshTokenVersion", "freshUntil", "dpopCompact"]) {
+          const original = KeeperHandle.prototype[name];
+          KeeperHandle.prototype[name] = function (...args) {
+            calls.push(name === "call" ? JSON.parse(args[0]).op : name);
+            return original.apply(this, args);
+          };
+        }
+        window.clockJump = 61_000;
+        const token = await window.keeper.getAccessToken();
+        return { calls, fresh: Date.now() / 1000 < window.tokenkeeper.expiresAt(token) };
+      });
+      assert.equal(issuer.stats.refreshes - before, 1, storage);
+      assert.ok(counted.fresh, storage);
+      assert.ok(counted.calls.length <= 4, `${storage}: ${counted.calls.join(", ")}`);
+      await tab.close();
+    }
+  });
+});
+
 describe("failure drills", () => {
   test("500 twice, then success: recovered, the refresh token kept until then", async () => {
     await withIssuer({ accessTokenTtl: 60 }, async (issuer, context) => {

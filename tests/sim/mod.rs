@@ -494,10 +494,14 @@ impl World {
                     }
                 }
                 Output::StartRefresh(id) => {
-                    let step = self.tabs[i]
-                        .keeper
-                        .advance_refresh(id, Report::Start, self.now);
-                    self.set_step(i, id, step);
+                    // As the facade's calls start a run: with its first steps.
+                    let steps = self.tabs[i].keeper.advance_refresh_steps(
+                        id,
+                        Report::Start,
+                        None,
+                        self.now,
+                    );
+                    self.set_steps(i, id, steps);
                 }
                 Output::Interrupt(_) => {
                     if let Some((
@@ -531,6 +535,30 @@ impl World {
         self.flush(j);
     }
 
+    /// Takes the steps the keeper answered with: those before the last report nothing and are
+    /// carried out at once, as the facade carries them out; the last waits its turn.
+    fn set_steps(&mut self, i: usize, id: u32, steps: Vec<Step>) {
+        let mut steps = steps;
+        let last = steps.pop().unwrap_or(Step::Done);
+        // What the keeper stored reaches the other tabs' views first (when due now: the
+        // storage lag is 0), before the lock it releases can be taken.
+        if !steps.is_empty() {
+            self.share_writes(i);
+            self.deliver_storage();
+        }
+        for step in steps {
+            self.tabs[i].steps.push((self.now, step.clone()));
+            match step {
+                Step::Announce { name, hold_ms } => {
+                    self.announcements.push((name, self.now + hold_ms));
+                }
+                Step::Release if self.lock_holder == Some(i) => self.lock_holder = None,
+                _ => {}
+            }
+        }
+        self.set_step(i, id, last);
+    }
+
     fn set_step(&mut self, i: usize, id: u32, step: Step) {
         self.tabs[i].steps.push((self.now, step.clone()));
         let hangs =
@@ -558,7 +586,12 @@ impl World {
             return false;
         }
         let report = match &step {
-            Step::Lock { timeout_ms, .. } => {
+            Step::Lock {
+                timeout_ms,
+                prefix,
+                hold_prefix,
+                ..
+            } => {
                 if !self.web_locks {
                     Report::NoLocks
                 } else if self.lock_holder.is_none()
@@ -568,7 +601,9 @@ impl World {
                     self.lock_queue.retain(|&q| q != i);
                     self.lock_holder = Some(i);
                     self.tabs[i].lock_wait_since = None;
-                    Report::Locked
+                    // Once held, the facade asks the rotation query at once and reports both.
+                    let found = self.query_locks(prefix, hold_prefix);
+                    return self.report_queried(i, id, Report::Locked, Some(found));
                 } else {
                     let since = *self.tabs[i].lock_wait_since.get_or_insert(self.now);
                     if !self.lock_queue.contains(&i) {
@@ -592,31 +627,7 @@ impl World {
             Step::QueryRotation {
                 prefix,
                 hold_prefix,
-            } => {
-                let now = self.now;
-                self.announcements.retain(|(_, until)| *until > now);
-                if !self.lock_queries {
-                    return self.report(
-                        i,
-                        id,
-                        Report::Rotation {
-                            latest: f64::NEG_INFINITY,
-                            holds: vec![],
-                        },
-                    );
-                }
-                let latest = self
-                    .announcements
-                    .iter()
-                    .filter_map(|(n, _)| n.strip_prefix(prefix.as_str())?.parse::<f64>().ok())
-                    .fold(f64::NEG_INFINITY, f64::max);
-                let holds = self
-                    .announcements
-                    .iter()
-                    .filter_map(|(n, _)| Some(n.strip_prefix(hold_prefix.as_str())?.to_owned()))
-                    .collect();
-                Report::Rotation { latest, holds }
-            }
+            } => self.query_locks(prefix, hold_prefix),
             Step::Announce { name, hold_ms } => {
                 self.announcements.push((name.clone(), self.now + hold_ms));
                 Report::Ok
@@ -659,10 +670,47 @@ impl World {
         self.report(i, id, report)
     }
 
-    /// Feeds tab `i`'s run `id` its report and takes the next step; true.
+    /// What the held locks announce: the latest rotation under `prefix`, the holds under
+    /// `hold_prefix` (nothing where lock queries are missing).
+    fn query_locks(&mut self, prefix: &str, hold_prefix: &str) -> Report {
+        let now = self.now;
+        self.announcements.retain(|(_, until)| *until > now);
+        if !self.lock_queries {
+            return Report::Rotation {
+                latest: f64::NEG_INFINITY,
+                holds: vec![],
+            };
+        }
+        let latest = self
+            .announcements
+            .iter()
+            .filter_map(|(n, _)| n.strip_prefix(prefix)?.parse::<f64>().ok())
+            .fold(f64::NEG_INFINITY, f64::max);
+        let holds = self
+            .announcements
+            .iter()
+            .filter_map(|(n, _)| Some(n.strip_prefix(hold_prefix)?.to_owned()))
+            .collect();
+        Report::Rotation { latest, holds }
+    }
+
+    /// Feeds tab `i`'s run `id` its report and takes the next steps; true.
     fn report(&mut self, i: usize, id: u32, report: Report) -> bool {
-        let next = self.tabs[i].keeper.advance_refresh(id, report, self.now);
-        self.set_step(i, id, next);
+        self.report_queried(i, id, report, None)
+    }
+
+    /// [`Self::report`], with the rotation query a lock's report carries.
+    fn report_queried(
+        &mut self,
+        i: usize,
+        id: u32,
+        report: Report,
+        queried: Option<Report>,
+    ) -> bool {
+        let next = self.tabs[i]
+            .keeper
+            .advance_refresh_steps(id, report, queried, self.now);
+        self.set_steps(i, id, next);
         self.flush(i);
         true
     }
