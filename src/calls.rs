@@ -1,15 +1,17 @@
 //! The keeper's API as the JavaScript facade calls it: one JSON request in, one JSON reply out
 //! (`{"op":…,"now":…, …arguments}` → `{"r":result,"e":error,"out":[outputs],"wake":ms}`).
 //! A single string-in, string-out export keeps the generated glue small, and this file — the
-//! whole of the facade's vocabulary — stays pure and host-tested.
+//! whole of the facade's vocabulary — stays pure and host-tested. Each request is read once
+//! into a typed [`Request`] (`crate::protocol::request`); this file dispatches its variants.
 
 use crate::error::KeeperError;
 use crate::json::value::{self, Value};
 use crate::keeper::fetch::AfterResponse;
 use crate::keeper::{Access, Keeper, Output};
+use crate::protocol::request::Request;
 use crate::refresh::Report;
 use crate::schedule::timer_delay;
-use crate::tokens::{token_set_from_json, TokenSetError};
+use crate::tokens::TokenSetError;
 use crate::wire::{self, Obj};
 
 /// What a call answers besides its outputs.
@@ -43,18 +45,12 @@ fn refresh_failed(k: &Keeper, e: KeeperError) -> Answer {
 pub fn call(k: &mut Keeper, request: &str) -> String {
     let req = value::parse(request).unwrap_or(Value::Null);
     let now = req.get("now").and_then(Value::as_f64).unwrap_or(0.0);
-    let op = req.get("op").and_then(Value::as_str).unwrap_or_default();
-    let reads_only = matches!(
-        op,
-        "state"
-            | "mayFetch"
-            | "authorize"
-            | "afterResponse"
-            | "rotationSecret"
-            | "dpopProofInput"
-            | "idToken"
-    );
-    let answer = answer(k, &req, now);
+    let request = Request::parse(&req, now);
+    let reads_only = request.as_ref().is_some_and(Request::reads_only);
+    let answer = match request {
+        Some(request) => answer(k, request, now),
+        None => failed(KeeperError::InvalidArgument("unknown keeper call")),
+    };
     let mut reply = Obj::new("v", "1");
     reply = match &answer {
         Answer::Nothing => reply,
@@ -102,119 +98,110 @@ fn outputs(k: &mut Keeper, now: f64) -> Option<String> {
 pub fn deliver(k: &mut Keeper, request: &str) {
     let req = value::parse(request).unwrap_or(Value::Null);
     let now = req.get("now").and_then(Value::as_f64).unwrap_or(0.0);
-    answer(k, &req, now);
+    if let Some(request) = Request::parse(&req, now) {
+        answer(k, request, now);
+    }
 }
 
-/// What one request (parsed) answers.
-fn answer(k: &mut Keeper, req: &Value, now: f64) -> Answer {
-    let text = |name: &str| req.get(name).and_then(Value::as_str);
-    let flag = |name: &str| req.get(name).and_then(Value::as_bool).unwrap_or(false);
-    match req.get("op").and_then(Value::as_str).unwrap_or_default() {
-        "setTokens" => {
-            let tokens = req
-                .get("tokens")
-                .ok_or(TokenSetError::Shape)
-                .and_then(token_set_from_json)
-                .map_err(TokenSetError::as_argument_error);
-            match tokens.and_then(|t| k.set_tokens(t, flag("remember"), now)) {
+/// What one request answers.
+fn answer(k: &mut Keeper, request: Request, now: f64) -> Answer {
+    match request {
+        Request::SetTokens { tokens, remember } => {
+            let tokens = tokens.map_err(TokenSetError::as_argument_error);
+            match tokens.and_then(|t| k.set_tokens(t, remember, now)) {
                 Ok(()) => Answer::Nothing,
                 Err(e) => failed(e),
             }
         }
-        "access" => match k.access(now) {
+        Request::Access => match k.access(now) {
             Access::Fresh(token) => Answer::Result(Obj::new("token", &token).end()),
             Access::Wait => Answer::Result(String::from("{\"wait\":true}")),
             Access::Fail(e) => refresh_failed(k, e),
         },
-        "refresh" => match k.request_refresh(now) {
+        Request::Refresh => match k.request_refresh(now) {
             Ok(()) => Answer::Nothing,
             Err(e) => refresh_failed(k, e),
         },
-        "clear" => {
-            k.sign_out(flag("revoke"), now);
+        Request::Clear { revoke } => {
+            k.sign_out(revoke, now);
             Answer::Nothing
         }
-        "touch" => {
+        Request::Touch => {
             k.touch(now);
             Answer::Nothing
         }
-        "tick" => {
+        Request::Tick => {
             k.tick(now);
             Answer::Nothing
         }
-        "wake" => {
+        Request::Wake => {
             k.wake(now);
             Answer::Nothing
         }
-        "advance" => {
-            let run = req.get("run").and_then(Value::as_f64).unwrap_or(0.0) as u32;
-            let report = req.get("report").unwrap_or(&Value::Null);
-            let queried = wire::parse_queried(report);
-            let steps = k.advance_refresh_steps(run, wire::parse_report(report, now), queried, now);
-            Answer::Result(wire::steps(&steps))
-        }
-        "storageChanged" => {
+        Request::Advance {
+            run,
+            report,
+            queried,
+        } => Answer::Result(wire::steps(
+            &k.advance_refresh_steps(run, report, queried, now),
+        )),
+        Request::StorageChanged => {
             k.on_shared_storage_changed(now);
             Answer::Nothing
         }
-        "tabMessage" => {
-            // `message` is the object another tab posted (or unsealed), as it arrived.
-            if let Some(m) = req.get("message").and_then(wire::parse_tab_message) {
-                k.on_tab_message(m, flag("sealed"), now);
+        Request::TabMessage { message, sealed } => {
+            if let Some(m) = message {
+                k.on_tab_message(m, sealed, now);
             }
             Answer::Nothing
         }
-        "rotationSecret" => match k.rotation_secret(text("spent").unwrap_or_default()) {
+        Request::RotationSecret { spent } => match k.rotation_secret(spent) {
             Some(secret) => Answer::Result(json_str(secret)),
             None => Answer::Nothing,
         },
-        "rotation" => {
-            k.on_rotation(
-                text("spent").unwrap_or_default(),
-                text("record").unwrap_or_default(),
-                now,
-            );
+        Request::Rotation { spent, record } => {
+            k.on_rotation(spent, record, now);
             Answer::Nothing
         }
         // The method first: a wrong argument is the caller's mistake wherever it sends.
-        "mayFetch" => match text("method").map(crate::keeper::fetch::fetch_method) {
-            Some(Err(e)) => failed(e),
-            _ => {
-                let href = text("href").unwrap_or_default();
-                if k.may_send_token_to(href) {
-                    Answer::Result("true".into())
-                } else {
-                    Answer::Error(not_allowed(k, href))
-                }
-            }
-        },
-        "authorize" => {
-            let (href, method, token) = (text("href"), text("method"), text("token"));
-            match k.authorize(
-                href.unwrap_or_default(),
-                method.unwrap_or("GET"),
-                token.unwrap_or_default(),
-                now,
-            ) {
-                Ok(a) => Answer::Result(
-                    Obj::new("header", &a.header)
-                        .num("version", f64::from(a.token_version))
-                        .opt_str("dpop", a.dpop_signing_input.as_deref())
-                        .raw("follow", if a.follow_redirects { "true" } else { "false" })
-                        .end(),
-                ),
-                Err(e) => failed(e),
+        Request::MayFetch { href, method } => {
+            match method.map(crate::keeper::fetch::fetch_method) {
+                Some(Err(e)) => failed(e),
+                _ if k.may_send_token_to(href) => Answer::Result("true".into()),
+                _ => Answer::Error(not_allowed(k, href)),
             }
         }
-        "afterResponse" => {
+        Request::Authorize {
+            href,
+            method,
+            token,
+        } => match k.authorize(href, method, token, now) {
+            Ok(a) => Answer::Result(
+                Obj::new("header", &a.header)
+                    .num("version", f64::from(a.token_version))
+                    .opt_str("dpop", a.dpop_signing_input.as_deref())
+                    .raw("follow", if a.follow_redirects { "true" } else { "false" })
+                    .end(),
+            ),
+            Err(e) => failed(e),
+        },
+        Request::AfterResponse {
+            href,
+            status,
+            version,
+            www_authenticate,
+            dpop_nonce,
+            replayable,
+            nonce_retried,
+        } => {
             let next = k.after_response(
-                text("href").unwrap_or_default(),
-                req.get("status").and_then(Value::as_f64).unwrap_or(0.0) as u16,
-                req.get("version").and_then(Value::as_f64).unwrap_or(-1.0) as u32,
-                text("wwwAuthenticate"),
-                text("dpopNonce"),
-                flag("replayable"),
-                flag("nonceRetried"),
+                href,
+                status,
+                version,
+                www_authenticate,
+                dpop_nonce,
+                replayable,
+                nonce_retried,
                 now,
             );
             Answer::Result(
@@ -226,32 +213,35 @@ fn answer(k: &mut Keeper, req: &Value, now: f64) -> Answer {
                 .into(),
             )
         }
-        "dpopKey" => match k.set_dpop_key(text("jwk").unwrap_or_default()) {
+        Request::DpopKey { jwk } => match k.set_dpop_key(jwk) {
             Ok(()) => Answer::Nothing,
             Err(e) => failed(e),
         },
-        "dpopProofInput" => {
-            let href = text("href").unwrap_or_default();
-            if let Some(nonce) = text("nonce") {
+        Request::DpopProofInput {
+            method,
+            href,
+            nonce,
+            access_token,
+        } => {
+            if let Some(nonce) = nonce {
                 k.remember_dpop_nonce(href, nonce);
             }
             // The app sends its own request with fetch: htm is the method as fetch sends it.
-            let method = crate::keeper::fetch::fetch_method(text("method").unwrap_or("GET"));
-            match method.and_then(|m| k.dpop_signing_input(&m, href, text("accessToken"), now)) {
+            let method = crate::keeper::fetch::fetch_method(method);
+            match method.and_then(|m| k.dpop_signing_input(&m, href, access_token, now)) {
                 Ok(input) => Answer::Result(json_str(&input)),
                 Err(e) => failed(e),
             }
         }
-        "revocationFailed" => {
+        Request::RevocationFailed => {
             k.report(KeeperError::RevocationFailed, None);
             Answer::Nothing
         }
-        "state" => Answer::Result(state(k, now)),
-        "idToken" => match k.id_token() {
+        Request::State => Answer::Result(state(k, now)),
+        Request::IdToken => match k.id_token() {
             Some(token) => Answer::Result(json_str(token)),
             None => Answer::Nothing,
         },
-        _ => failed(KeeperError::InvalidArgument("unknown keeper call")),
     }
 }
 

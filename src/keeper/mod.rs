@@ -542,16 +542,16 @@ impl Keeper {
         now: f64,
     ) -> Vec<Step> {
         let mut steps = Vec::new();
-        let mut step = self.advance_refresh(id, report, now);
+        let mut report = report;
         loop {
-            step = match step {
+            let step = self.advance_refresh(id, report, now);
+            report = match step {
                 Step::QueryRotation { .. } if queried.is_some() => {
-                    let found = queried.take().unwrap_or(Report::Unknown);
-                    self.advance_refresh(id, found, now)
+                    queried.take().unwrap_or(Report::Unknown)
                 }
                 Step::Announce { .. } | Step::Release => {
                     steps.push(step);
-                    self.advance_refresh(id, Report::Ok, now)
+                    Report::Ok
                 }
                 last => {
                     steps.push(last);

@@ -4,6 +4,7 @@
 //! [`crate::calls`] (the facade's calls); the tests here hold it to the schema in both
 //! directions, so a name changed on one side only fails.
 
+pub mod request;
 pub mod schema;
 pub mod typescript;
 
