@@ -92,14 +92,16 @@ fn outputs(k: &mut Keeper, now: f64) -> Option<String> {
     Some(wire::array(&written))
 }
 
-/// Carries out one request as [`call`] does, leaving the keeper's outputs queued (the host
-/// simulator takes them as values). The simulator delivers tab messages through this, built
-/// as the facade builds them, so that its tests cross the same decoding the browser's do.
-pub fn deliver(k: &mut Keeper, request: &str) {
+/// Carries out one request as [`call`] does and answers with its result (JSON), leaving the
+/// keeper's outputs queued (the host simulator takes them as values). The simulator sends its
+/// refresh reports and tab messages through this, written as the facade writes them, so that
+/// its tests cross the same codec the browser's do.
+pub fn deliver(k: &mut Keeper, request: &str) -> Option<String> {
     let req = value::parse(request).unwrap_or(Value::Null);
     let now = req.get("now").and_then(Value::as_f64).unwrap_or(0.0);
-    if let Some(request) = Request::parse(&req, now) {
-        answer(k, request, now);
+    match answer(k, Request::parse(&req, now)?, now) {
+        Answer::Result(json) => Some(json),
+        Answer::Nothing | Answer::Error(_) => None,
     }
 }
 

@@ -5,6 +5,8 @@
 //! here the way `js/runtime/steps.js` carries it out in a browser.
 #![allow(dead_code)]
 
+mod codec;
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
@@ -495,12 +497,7 @@ impl World {
                 }
                 Output::StartRefresh(id) => {
                     // As the facade's calls start a run: with its first steps.
-                    let steps = self.tabs[i].keeper.advance_refresh_steps(
-                        id,
-                        Report::Start,
-                        None,
-                        self.now,
-                    );
+                    let steps = self.advance(i, id, &Report::Start, None);
                     self.set_steps(i, id, steps);
                 }
                 Output::Interrupt(_) => {
@@ -707,12 +704,28 @@ impl World {
         report: Report,
         queried: Option<Report>,
     ) -> bool {
-        let next = self.tabs[i]
-            .keeper
-            .advance_refresh_steps(id, report, queried, self.now);
+        let next = self.advance(i, id, &report, queried.as_ref());
         self.set_steps(i, id, next);
         self.flush(i);
         true
+    }
+
+    /// Tab `i`'s next steps for run `id` after `report`, through the facade's `advance` call:
+    /// the report written as JSON and the steps read back from it.
+    fn advance(
+        &mut self,
+        i: usize,
+        id: u32,
+        report: &Report,
+        queried: Option<&Report>,
+    ) -> Vec<Step> {
+        let request = format!(
+            r#"{{"op":"advance","now":{},"run":{id},"report":{}}}"#,
+            self.now,
+            codec::report(report, queried, self.now)
+        );
+        let steps = calls::deliver(&mut self.tabs[i].keeper, &request).expect("steps");
+        codec::steps(&steps)
     }
 
     /// Queues tab `i`'s localStorage writes for the other tabs' views.
