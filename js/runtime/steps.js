@@ -40,6 +40,7 @@ export class StepRunner {
   #release = null;
   /** @type {(() => void) | null} */
   #endWait = null;
+  #stopped = false;
 
   constructor(/** @type {StepHost} */ host) {
     this.#host = host;
@@ -50,8 +51,9 @@ export class StepRunner {
     this.#endWait?.();
   }
 
-  /** Lets go of everything held (dispose). */
+  /** Lets go of everything held (dispose), and of a lock granted after this. */
   stop() {
+    this.#stopped = true;
     this.#release?.();
     this.#release = null;
     this.#endWait?.();
@@ -64,7 +66,12 @@ export class StepRunner {
   async run(/** @type {Step} */ step) {
     switch (step.step) {
       case "lock": {
-        const report = await takeLock(step.name, step.timeoutMs, (release) => (this.#release = release));
+        // A lock still queued when the keeper is disposed is let go the moment it is granted:
+        // held by nobody, it would stop every tab's refreshes.
+        const report = await takeLock(step.name, step.timeoutMs, (release) => {
+          if (this.#stopped) release();
+          else this.#release = release;
+        });
         // Held: what query-rotation would ask next, answered now (one crossing fewer).
         return report.r === "locked" ? { r: "locked", ...(await announced(step.prefix, step.holdPrefix)) } : report;
       }

@@ -286,3 +286,38 @@ test("a WebCrypto wrapper installed after init() never sees a sealed message bet
     assert.equal(await b.evaluate(() => window.cryptoCalls), 0, "B unsealed with the WebCrypto of init()");
   });
 });
+
+test("a keeper disposed while it waits for the refresh lock lets the lock go when granted: the other tab refreshes on at once", async () => {
+  await withIssuer({}, async (issuer, context) => {
+    const options = { ...oauthOptions(issuer), storage: "local" };
+    const a = await openKeeperPage(context, issuer.origin, options);
+    const b = await openKeeperPage(context, issuer.origin, options);
+    await signIn(a, issuer, { remember: true });
+    await until(() => signedIn(b), "the other tab to be signed in");
+    // B holds the lock through a slow token request while A's refresh queues for it; then A's
+    // keeper is disposed (an app rebuilding its keeper, a component unmounting).
+    issuer.failNext("slow", { delayMs: 1500 });
+    const first = b.evaluate(() =>
+      window.keeper.refresh().then(
+        () => "refreshed",
+        (e) => e.code,
+      ),
+    );
+    await until(() => refreshRequests(issuer).length === 1, "B's refresh request");
+    await a.evaluate(() => {
+      window.keeper.refresh().catch(() => {});
+      window.keeper.dispose();
+    });
+    assert.equal(await first, "refreshed");
+    // The disposed keeper's lock request is granted as B lets go; it must not keep the lock.
+    const started = Date.now();
+    const second = await b.evaluate(() =>
+      window.keeper.refresh().then(
+        () => "refreshed",
+        (e) => e.code,
+      ),
+    );
+    assert.equal(second, "refreshed");
+    assert.ok(Date.now() - started < 5_000, `B waited ${Date.now() - started} ms for the lock`);
+  });
+});
