@@ -227,54 +227,42 @@ fn is_canonical_host(host: &[u8]) -> bool {
 /// lower-case hex without leading zeros, the first longest run of two or more zero pieces
 /// written `::`.
 fn is_canonical_ipv6(text: &[u8]) -> bool {
-    let (head, tail) = match text.windows(2).position(|w| w == b"::") {
-        Some(at) => (text.get(..at).unwrap_or_default(), text.get(at + 2..)),
-        None => (text, None),
+    let Some(at) = text.windows(2).position(|w| w == b"::") else {
+        return matches!(ipv6_pieces(text), Some((8, 0 | 1, ..)));
     };
-    let parse = |part: &[u8], into: &mut Vec<u16>| {
-        if part.is_empty() {
-            return true;
+    let (head, tail) = (text.get(..at), text.get(at + 2..));
+    match (head.and_then(ipv6_pieces), tail.and_then(ipv6_pieces)) {
+        (Some((before, run_before, _, zero_last)), Some((after, run_after, zero_first, _))) => {
+            let gap = 8usize.saturating_sub(before + after);
+            // The compressed run must be the first longest one, and all of that run.
+            before + after <= 6 && run_before < gap && run_after <= gap && !zero_last && !zero_first
         }
-        part.split(|&b| b == b':').all(|piece| {
-            let canonical = matches!(piece.len(), 1..=4)
-                && piece.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-                && (piece.len() == 1 || piece.first() != Some(&b'0'));
-            if canonical {
-                into.push(piece.iter().fold(0, |n, &d| n * 16 + hex_digit(d)));
-            }
-            canonical
-        })
-    };
-    let (mut before, mut after) = (Vec::new(), Vec::new());
-    if !parse(head, &mut before) || !parse(tail.unwrap_or_default(), &mut after) {
-        return false;
-    }
-    let written = before.len() + after.len();
-    let gap = match tail {
-        Some(_) if written <= 6 => 8 - written,
-        None if written == 8 => 0,
-        _ => return false,
-    };
-    // The first longest run of two or more zero pieces is the one to compress.
-    let mut pieces = before.clone();
-    pieces.resize(before.len() + gap, 0);
-    pieces.extend(after);
-    let (mut best, mut run) = ((0, 0), 0);
-    for (i, &piece) in pieces.iter().enumerate() {
-        run = if piece == 0 { run + 1 } else { 0 };
-        if run > best.1 {
-            best = (i + 1 - run, run);
-        }
-    }
-    match best {
-        (_, 0 | 1) => gap == 0,
-        (start, len) => start == before.len() && len == gap,
+        _ => false,
     }
 }
 
-/// The value of a lower-case hex digit.
-fn hex_digit(d: u8) -> u16 {
-    u16::from(if d >= b'a' { d - b'a' + 10 } else { d - b'0' })
+/// The pieces on one side of an IPv6 address's `::` (or of all of it): how many, the longest
+/// run of zero pieces, and whether the first and the last are zero. `None` when a piece is
+/// not lower-case hex without leading zeros (an empty piece included: a second `::`).
+fn ipv6_pieces(part: &[u8]) -> Option<(usize, usize, bool, bool)> {
+    if part.is_empty() {
+        return Some((0, 0, false, false));
+    }
+    let (mut count, mut run, mut longest, mut zero_first) = (0, 0, 0, false);
+    for piece in part.split(|&b| b == b':') {
+        let canonical = matches!(piece.len(), 1..=4)
+            && piece.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            && (piece.len() == 1 || piece.first() != Some(&b'0'));
+        if !canonical {
+            return None;
+        }
+        let zero = piece == b"0";
+        zero_first |= count == 0 && zero;
+        run = if zero { run + 1 } else { 0 };
+        longest = longest.max(run);
+        count += 1;
+    }
+    Some((count, longest, zero_first, run > 0))
 }
 
 /// Whether the URL standard's parser would read `host` as an IPv4 address: its last label
@@ -868,6 +856,62 @@ mod tests {
         assert_eq!(without_query_and_fragment("https://x/t#c?d"), "https://x/t");
         assert_eq!(without_query_and_fragment("https://x/t"), "https://x/t");
         assert_eq!(without_query_and_fragment(""), "");
+    }
+
+    /// The URL standard's IPv6 serialiser: hex pieces, the first longest run of two or more
+    /// zero pieces as `::`.
+    fn serialise_ipv6(pieces: [u16; 8], compress: Option<(usize, usize)>) -> String {
+        let mut out = String::new();
+        let mut i = 0;
+        while i < 8 {
+            if let Some((start, len)) = compress.filter(|&(start, _)| start == i) {
+                out += if i == 0 { "::" } else { ":" };
+                i = start + len;
+                continue;
+            }
+            out += &format!("{:x}", pieces[i]);
+            if i < 7 {
+                out += ":";
+            }
+            i += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn ipv6_is_taken_only_as_the_url_standard_writes_it() {
+        // Every address of pieces 0, 1 and ffff: its canonical text is taken; the same address
+        // with no run compressed, or another run of zeros compressed, is refused.
+        for n in 0..3u32.pow(8) {
+            let pieces: [u16; 8] =
+                std::array::from_fn(|i| [0, 1, 0xffff][(n / 3u32.pow(i as u32) % 3) as usize]);
+            let mut runs = Vec::new();
+            let mut i = 0;
+            while i < 8 {
+                let len = pieces[i..].iter().take_while(|&&p| p == 0).count();
+                if len >= 2 {
+                    runs.push((i, len));
+                }
+                i += len.max(1);
+            }
+            let first_longest =
+                runs.iter()
+                    .copied()
+                    .fold(None, |best: Option<(usize, usize)>, run| match best {
+                        Some(b) if b.1 >= run.1 => Some(b),
+                        _ => Some(run),
+                    });
+            let canonical = serialise_ipv6(pieces, first_longest);
+            assert!(is_canonical_ipv6(canonical.as_bytes()), "{canonical}");
+            for run in runs.iter().copied().filter(|&r| Some(r) != first_longest) {
+                let other = serialise_ipv6(pieces, Some(run));
+                assert!(!is_canonical_ipv6(other.as_bytes()), "{other}");
+            }
+            if first_longest.is_some() {
+                let full = serialise_ipv6(pieces, None);
+                assert!(!is_canonical_ipv6(full.as_bytes()), "{full}");
+            }
+        }
     }
 
     #[test]
