@@ -41,11 +41,11 @@ export function optionsJson(/** @type {unknown} */ options) {
   /** @type {unknown} */
   let allowed;
   return JSON.stringify(options ?? null, function (key, value) {
-    if (this === options && key === "oauth") oauth = value;
-    if (this === options && key === "allowedOrigins") allowed = value;
-    if ((this === oauth && (key === "tokenEndpoint" || key === "revocationEndpoint")) || this === allowed) {
-      return configuredUrl(value);
+    if (this === options) {
+      if (key === "oauth") oauth = value;
+      if (key === "allowedOrigins") allowed = value;
     }
+    if (this === allowed || (this === oauth && /^(token|revocation)Endpoint$/.test(key))) return configuredUrl(value);
     if (typeof value === "function") return MARKER.FUNCTION;
     if (typeof value === "number" && !Number.isFinite(value)) return MARKER.NON_FINITE;
     if (typeof value === "bigint" || typeof value === "symbol") return MARKER.WRONG_TYPE;
