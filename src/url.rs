@@ -55,7 +55,7 @@ impl UrlError {
                 "must be an absolute URL starting with https:// (or http:// on localhost)"
             }
             UrlError::NotAUrl => {
-                "is not a URL the browser's URL parser accepts (check the host and the port)"
+                "is not a URL that new URL() accepts (check the host and the port)"
             }
             UrlError::Scheme => "must be https:, or http: on localhost, 127.0.0.0/8 or [::1]",
             UrlError::InsecureHttp => {

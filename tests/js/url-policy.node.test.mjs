@@ -279,3 +279,32 @@ test("forms the URL parser rewrites are taken as it rewrites them", async () => 
     keeper.dispose();
   }
 });
+
+test("a refused URL option is ERR_INVALID_ARGUMENT naming the option and saying why, without echoing the URL", () => {
+  for (const [options, message] of [
+    [{ allowedOrigins: ["https://[::1:8443/q7Hx"] }, "allowedOrigins is not a URL that new URL() accepts"],
+    [
+      { allowedOrigins: ["https://api.example/q7Hx\n.evil/"] },
+      "allowedOrigins must not contain spaces, tabs, newlines",
+    ],
+    [{ allowedOrigins: ["https://q7Hx@api.example/"] }, "allowedOrigins must not contain a user name or password"],
+    [
+      { oauth: { clientId: "spa", tokenEndpoint: "https://id.example\\q7Hx/token" } },
+      "oauth.tokenEndpoint must not contain backslashes",
+    ],
+    [
+      { oauth: { clientId: "spa", tokenEndpoint: "https:id.example/q7Hx" } },
+      "oauth.tokenEndpoint must be an absolute URL",
+    ],
+  ]) {
+    let error;
+    try {
+      new tk.TokenKeeper({ storage: "memory", crossTab: false, ...options }).dispose();
+    } catch (e) {
+      error = e;
+    }
+    assert.equal(error?.code, "ERR_INVALID_ARGUMENT", message);
+    assert.ok(error.message.startsWith(message), error.message);
+    assert.ok(!error.message.includes("q7Hx"), error.message);
+  }
+});
