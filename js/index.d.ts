@@ -75,7 +75,7 @@ export interface KeeperOptions {
   idleWarningSeconds?: number | undefined;
   /** Sign out this long after the first setTokens. */
   maxSessionSeconds?: number | undefined;
-  /** Where keeper.fetch may send a token: origins or URL prefixes ending in "/"; https:, or http: on loopback. Default: the page's origin; none in Node. */
+  /** Where keeper.fetch may send a token: origins or URL prefixes ending in "/", read by `new URL()` as request URLs are; https:, or http: on loopback. Default: the page's origin; none in Node. */
   allowedOrigins?: string[] | undefined;
   /** Each token-endpoint and revocation request is aborted after this long; default 10000. */
   requestTimeoutMs?: number | undefined;

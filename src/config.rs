@@ -3,7 +3,8 @@
 //! silently switch a protection off), types, ranges and URLs.
 //!
 //! The facade encodes what JSON cannot carry (see [`crate::tokens::marker`]): functions
-//! become a marker string, `NaN`/`Infinity` another, so that every rule stays here.
+//! become a marker string, `NaN`/`Infinity` another, so that every rule stays here. It
+//! hands configured URLs over as the platform's URL parser writes them (see [`crate::url`]).
 
 use crate::json::value::{self, Value};
 use crate::oauth::OAuthClient;
@@ -177,7 +178,8 @@ pub fn parse_options(json: &str, page: &Page) -> Result<KeeperConfig, OptionErro
         allowed_origins: page
             .origin
             .as_deref()
-            .and_then(|o| url::allow_entry(o).ok())
+            // An origin's href is the origin and `/`.
+            .and_then(|o| url::allow_entry(&[o, "/"].concat()).ok())
             .into_iter()
             .collect(),
         ..KeeperConfig::default()
@@ -491,7 +493,7 @@ impl<'a> Options<'a> {
         }
     }
 
-    /// A token or revocation endpoint, canonical.
+    /// A token or revocation endpoint: the facade's canonical href, checked.
     fn url(&self, name: &'static str, path: &'static str) -> Result<Option<String>, OptionError> {
         match self.get(name) {
             None => Ok(None),

@@ -14,11 +14,12 @@ pub const MAX_TOKEN_LENGTH: usize = crate::jwt::MAX_TOKEN_LEN;
 pub const MAX_RESPONSE_BYTES: usize = 1 << 20;
 
 /// What JavaScript puts in place of values JSON cannot carry (see `tokens::marker`).
-pub const MARKERS: [(&str, &str); 4] = [
+pub const MARKERS: [(&str, &str); 5] = [
     ("FUNCTION", "\u{0}function"),
     ("NON_FINITE", "\u{0}non-finite"),
     ("WRONG_TYPE", "\u{0}wrong-type"),
     ("TOO_LONG", "\u{0}too-long"),
+    ("NOT_A_URL", "\u{0}not-a-url"),
 ];
 
 /// Codes and messages of errors that only the JavaScript side can meet.
@@ -134,7 +135,7 @@ pub fn typescript() -> String {
         ts += &format!("  | \"{code}\"\n");
     }
     ts += ";\nexport declare const MAX_TOKEN_LENGTH: number;\nexport declare const MAX_RESPONSE_BYTES: number;\n\
-           export declare const MARKER: Readonly<Record<\"FUNCTION\" | \"NON_FINITE\" | \"WRONG_TYPE\" | \"TOO_LONG\", string>>;\n\
+           export declare const MARKER: Readonly<Record<\"FUNCTION\" | \"NON_FINITE\" | \"WRONG_TYPE\" | \"TOO_LONG\" | \"NOT_A_URL\", string>>;\n\
            export declare const JS_ERROR: Readonly<Record<\"NOT_INITIALIZED\" | \"INIT_FAILED\", readonly [TokenErrorCode, string]>>;\n\
            export declare const TOKEN_ERROR: ReadonlyMap<number, readonly [TokenErrorCode, string, string | undefined, string | undefined]>;\n\
            export declare const WIRE: Readonly<Record<string, number>>;\n\
@@ -176,7 +177,8 @@ mod tests {
                     marker::FUNCTION,
                     marker::NON_FINITE,
                     marker::WRONG_TYPE,
-                    marker::TOO_LONG
+                    marker::TOO_LONG,
+                    marker::NOT_A_URL
                 ]
             );
         }

@@ -13,8 +13,8 @@
 //!   machine), [`oauth`] (request bodies, what answers mean), [`diagnostics`] (the facts
 //!   behind a refresh error, sanitised), [`schedule`] (when to refresh,
 //!   back-off, timer chaining), [`clock`] (the issuer's clock), [`record`] (the stored
-//!   record), [`store`] (the storage trait), [`url`] (which URLs are accepted and where tokens
-//!   may go), [`sha256`] (fingerprints), [`dpop`] (RFC 9449: the key, proofs, nonces, challenges), [`wire`] (the JSON
+//!   record), [`store`] (the storage trait), [`url`] (the URL policy over the canonical hrefs
+//!   the facade's `new URL()` gives: which are accepted and where tokens may go), [`sha256`] (fingerprints), [`dpop`] (RFC 9449: the key, proofs, nonces, challenges), [`wire`] (the JSON
 //!   messages to and from the browser side), [`calls`] (the facade's requests), [`constants`] (values the JavaScript side
 //!   shares, generated into `js/generated/`);
 //! - wasm32 only: `bindings` (the exports, one file per job) and `wasm` (the allocator and web

@@ -59,8 +59,9 @@ pub struct TokenSet {
 pub const MAX_EXPIRES_IN_S: f64 = 10.0 * 365.25 * 86_400.0;
 
 /// What JavaScript puts in place of a value JSON cannot carry faithfully, so that the rules
-/// stay here: a function, a non-finite number, another type (object, symbol...), and a
-/// string longer than [`MAX_TOKEN_LEN`] (not copied into wasm memory at all).
+/// stay here: a function, a non-finite number, another type (object, symbol...), a string
+/// longer than [`MAX_TOKEN_LEN`] (not copied into wasm memory at all), and a configured URL
+/// that `new URL()` refused.
 pub mod marker {
     /// A function-valued option (`refresh`, `revoke`, `now`).
     pub const FUNCTION: &str = "\u{0}function";
@@ -70,6 +71,8 @@ pub mod marker {
     pub const WRONG_TYPE: &str = "\u{0}wrong-type";
     /// A string over the length limit, left on the JavaScript side.
     pub const TOO_LONG: &str = "\u{0}too-long";
+    /// A configured URL the platform's URL parser refused (see `crate::url`).
+    pub const NOT_A_URL: &str = "\u{0}not-a-url";
 }
 
 /// Why a token set was refused.

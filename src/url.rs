@@ -1,11 +1,16 @@
-//! Which URLs the library accepts as configuration, and where it may send tokens.
+//! Which URLs the library accepts as configuration, and where it may send tokens: the
+//! policy, over canonical hrefs.
 //!
-//! At run time the JavaScript side resolves a request URL with the platform's WHATWG URL
-//! parser and asks [`is_allowed`] about the canonical href. That answer is a byte prefix
-//! test, so the configured URLs are put here in exactly the form that parser gives. Only an
-//! ASCII subset is accepted: wherever the parser would rewrite or percent-encode something
-//! (other than lower-casing, a default port and dot segments), the URL is refused rather
-//! than rewritten here, so that a mismatch can only ever refuse a request, never allow one.
+//! The facade puts every configured URL (`oauth.tokenEndpoint`, `oauth.revocationEndpoint`,
+//! each `allowedOrigins` entry) through the platform's WHATWG URL parser, `new URL(text)`
+//! (`js/runtime/config-urls.js`), the parser that also resolves each request URL
+//! (`js/runtime/page.js`). Both sides of every comparison are then in the one canonical form
+//! the parser writes, and what is left here is the policy: the scheme, a loopback host for
+//! `http:`, no userinfo, no fragment, and an entry's form (an origin, or a path prefix ending
+//! in `/`). Text that is not in that canonical form (from a caller that bypassed the facade)
+//! is refused, never repaired: a second parser here could only disagree with the platform's.
+
+use crate::tokens::marker;
 
 /// Why a configured URL was refused. Each maps to one fixed message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,8 +20,12 @@ pub enum UrlError {
     Whitespace,
     /// A backslash: browsers read it as `/` in http(s) URLs.
     Backslash,
-    /// Not `scheme://host...`: relative (`/path`), scheme-relative (`//host`) or `https:host`.
+    /// Not `scheme://host...`: relative (`/path`), scheme-relative (`//host`), `https:host`
+    /// or `https:///host`.
     NotAbsolute,
+    /// The platform's URL parser refused it (a bad host, port or IP address); the facade
+    /// sends [`marker::NOT_A_URL`] in its place.
+    NotAUrl,
     /// A scheme other than `https:` and `http:` (`javascript:`, `ftp:`, `data:`, ...).
     Scheme,
     /// `http:` on a host that is not loopback: the token would cross the network in clear.
@@ -26,17 +35,10 @@ pub enum UrlError {
     Userinfo,
     /// A fragment in any configured URL, or a query in an `allowedOrigins` entry.
     QueryOrFragment,
-    /// An empty or non-ASCII host, a character no host has, or an IP address in a form the
-    /// URL parser would rewrite (`127.1`, `0x7f.0.0.1`, `[0:0:0:0:0:0:0:1]`).
-    BadHost,
-    /// A port that is not a number from 1 to 65535.
-    BadPort,
-    /// A path character the URL parser would percent-encode, or a `%` not followed by two
-    /// hex digits.
-    BadPath,
-    /// A query character the URL parser would percent-encode, or a `%` not followed by two
-    /// hex digits.
-    BadQuery,
+    /// Not in the form `new URL(text).href` writes (upper case in the scheme or host, a
+    /// default port, a dot segment, a non-ASCII character...): only a caller that bypassed
+    /// the facade sends that.
+    NotCanonical,
     /// An `allowedOrigins` entry whose path does not end in `/`: it would match
     /// `/v2` and `/v2-admin` alike.
     NotOriginOrPrefix,
@@ -52,6 +54,9 @@ impl UrlError {
             UrlError::NotAbsolute => {
                 "must be an absolute URL starting with https:// (or http:// on localhost)"
             }
+            UrlError::NotAUrl => {
+                "is not a URL that new URL() accepts (check the host and the port)"
+            }
             UrlError::Scheme => "must be https:, or http: on localhost, 127.0.0.0/8 or [::1]",
             UrlError::InsecureHttp => {
                 "http: is only allowed on localhost, 127.0.0.0/8 or [::1]; use https:"
@@ -60,19 +65,8 @@ impl UrlError {
             UrlError::QueryOrFragment => {
                 "must not have a fragment (#), and an allowedOrigins entry no query (?) either"
             }
-            UrlError::BadHost => {
-                "the host must be an ASCII domain name (punycode for international names), \
-                 an IPv4 address in dotted decimal or an IPv6 address as browsers write it, \
-                 e.g. [::1]"
-            }
-            UrlError::BadPort => "the port must be a number from 1 to 65535",
-            UrlError::BadPath => {
-                "the path has a character that must be percent-encoded (space, quotes, <>, \
-                 [], {}, |, ^, `, non-ASCII) or a % not followed by two hex digits"
-            }
-            UrlError::BadQuery => {
-                "the query has a character that must be percent-encoded (space, quotes, <>, \
-                 [], {}, |, ^, `, non-ASCII) or a % not followed by two hex digits"
+            UrlError::NotCanonical => {
+                "must be in the form new URL(text).href gives (create keepers through TokenKeeper)"
             }
             UrlError::NotOriginOrPrefix => {
                 "each entry must be an origin (https://host[:port]) or a URL prefix ending \
@@ -82,39 +76,222 @@ impl UrlError {
     }
 }
 
-/// A token or revocation endpoint, in canonical form: absolute, `https:` (or `http:` on
-/// loopback), no userinfo, no fragment. A query is kept as written: RFC 6749 §3.2 allows
-/// one on the token endpoint.
-pub fn endpoint(text: &str) -> Result<String, UrlError> {
-    let url = split(text)?;
-    if url.fragment {
-        return Err(UrlError::QueryOrFragment);
-    }
-    let mut out = url.origin;
-    push_path(&mut out, url.path);
-    if let Some(query) = url.query {
-        if !query.iter().all(|&b| b != b'\'' && is_query_byte(b)) || !escapes_are_whole(query) {
-            return Err(UrlError::BadQuery);
-        }
-        out.push('?');
-        push_ascii(&mut out, query);
-    }
-    Ok(out)
+/// A token or revocation endpoint, given as a canonical href: `https:` (or `http:` on
+/// loopback), no userinfo, no fragment. A query is allowed: RFC 6749 §3.2 allows one on the
+/// token endpoint.
+pub fn endpoint(href: &str) -> Result<String, UrlError> {
+    check(href)?;
+    Ok(href.to_owned())
 }
 
-/// An `allowedOrigins` entry, in canonical form: a prefix ending in `/`. An origin becomes
-/// `https://host[:port]/`, which matches everything on that origin and nothing else.
-pub fn allow_entry(text: &str) -> Result<String, UrlError> {
-    let url = split(text)?;
-    if url.fragment || url.query.is_some() {
+/// An `allowedOrigins` entry, given as a canonical href. An origin's href ends in `/`
+/// (`https://host[:port]/`), which matches everything on that origin and nothing else; any
+/// longer path must end in `/` too, to be a prefix of whole segments.
+pub fn allow_entry(href: &str) -> Result<String, UrlError> {
+    let path_start = check(href)?;
+    if href.contains('?') {
         return Err(UrlError::QueryOrFragment);
     }
-    let mut out = url.origin;
-    push_path(&mut out, url.path);
-    if !out.ends_with('/') {
+    if !href.ends_with('/') || href.len() <= path_start {
         return Err(UrlError::NotOriginOrPrefix);
     }
-    Ok(out)
+    Ok(href.to_owned())
+}
+
+/// Checks what both kinds of configured URL share; answers where the path starts.
+///
+/// In a canonical http(s) href the first `/`, `?` or `#` after `//` ends the authority, the
+/// path always starts with `/`, and the first `?` or `#` ends the path: the parser
+/// percent-encodes those characters anywhere else.
+fn check(href: &str) -> Result<usize, UrlError> {
+    if href == marker::NOT_A_URL {
+        return Err(UrlError::NotAUrl);
+    }
+    let bytes = href.as_bytes();
+    if bytes.iter().any(|&b| b <= b' ' || b == 0x7f) {
+        return Err(UrlError::Whitespace);
+    }
+    if bytes.contains(&b'\\') {
+        return Err(UrlError::Backslash);
+    }
+    let colon = bytes
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or(UrlError::NotAbsolute)?;
+    let (scheme, rest) = bytes.split_at(colon);
+    if !is_scheme(scheme) {
+        return Err(UrlError::NotAbsolute);
+    }
+    let secure = match scheme {
+        b"https" => true,
+        b"http" => false,
+        _ if scheme.eq_ignore_ascii_case(b"https") || scheme.eq_ignore_ascii_case(b"http") => {
+            return Err(UrlError::NotCanonical)
+        }
+        _ => return Err(UrlError::Scheme),
+    };
+    let rest = rest.strip_prefix(b"://").ok_or(UrlError::NotAbsolute)?;
+    let authority_len = rest
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let (authority, rest) = rest.split_at(authority_len);
+    if authority.contains(&b'@') {
+        return Err(UrlError::Userinfo);
+    }
+    if authority.is_empty() {
+        return Err(UrlError::NotAbsolute);
+    }
+    let path_len = rest
+        .iter()
+        .position(|&b| b == b'?' || b == b'#')
+        .unwrap_or(rest.len());
+    let path = rest.get(..path_len).unwrap_or_default();
+    let (host, port) = split_host_and_port(authority);
+    let canonical = href.is_ascii()
+        && is_canonical_host(host)
+        && is_canonical_port(port, if secure { b"443" } else { b"80" })
+        && path.first() == Some(&b'/')
+        && !path
+            .split(|&b| b == b'/')
+            .any(|s| is_single_dot(s) || is_double_dot(s));
+    if !canonical {
+        return Err(UrlError::NotCanonical);
+    }
+    if !secure && !std::str::from_utf8(host).is_ok_and(is_loopback_host) {
+        return Err(UrlError::InsecureHttp);
+    }
+    if bytes.contains(&b'#') {
+        return Err(UrlError::QueryOrFragment);
+    }
+    Ok(colon + 3 + authority.len())
+}
+
+/// A URL scheme as the parser reads one: a letter, then letters, digits, `+`, `-`, `.`.
+/// Anything else before the first `:` means there is no scheme.
+fn is_scheme(scheme: &[u8]) -> bool {
+    match scheme.split_first() {
+        Some((first, rest)) => {
+            first.is_ascii_alphabetic()
+                && rest
+                    .iter()
+                    .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        }
+        None => false,
+    }
+}
+
+/// Splits `host[:port]` (the host possibly a bracketed IPv6 address, whose colons are its
+/// own). Text after a `]` that is not a port stays with the port, to be refused.
+fn split_host_and_port(authority: &[u8]) -> (&[u8], Option<&[u8]>) {
+    let host_len = match authority.first() {
+        Some(b'[') => authority
+            .iter()
+            .position(|&b| b == b']')
+            .map_or(authority.len(), |i| i + 1),
+        _ => authority
+            .iter()
+            .position(|&b| b == b':')
+            .unwrap_or(authority.len()),
+    };
+    let (host, rest) = authority.split_at(host_len);
+    match rest.split_first() {
+        Some((b':', port)) => (host, Some(port)),
+        Some(_) => (host, Some(rest)),
+        None => (host, None),
+    }
+}
+
+/// Whether `host` is as the URL parser writes a host: a lower-case IPv6 address in brackets
+/// (hex and colons), an IPv4 address in dotted decimal, or a lower-case ASCII domain without
+/// the code points the parser forbids in one. A domain ending in a number is an IPv4
+/// address to the parser, so it must be one in dotted decimal (`127.1` is written
+/// `127.0.0.1`).
+fn is_canonical_host(host: &[u8]) -> bool {
+    if let Some(inner) = host.strip_prefix(b"[").and_then(|h| h.strip_suffix(b"]")) {
+        return is_canonical_ipv6(inner);
+    }
+    let forbidden = |b: &u8| {
+        b.is_ascii_uppercase()
+            || matches!(
+                b,
+                b'#' | b'%' | b'/' | b':' | b'<' | b'>' | b'?' | b'@' | b'[' | b']' | b'^' | b'|'
+            )
+    };
+    !host.is_empty()
+        && !host.iter().any(forbidden)
+        && (!ends_in_a_number(host) || dotted_quad(host).is_some())
+}
+
+/// Whether `text` is an IPv6 address as the URL standard serialises one: eight pieces of
+/// lower-case hex without leading zeros, the first longest run of two or more zero pieces
+/// written `::`.
+fn is_canonical_ipv6(text: &[u8]) -> bool {
+    let Some(at) = text.windows(2).position(|w| w == b"::") else {
+        return matches!(ipv6_pieces(text), Some((8, 0 | 1, ..)));
+    };
+    let (head, tail) = (text.get(..at), text.get(at + 2..));
+    match (head.and_then(ipv6_pieces), tail.and_then(ipv6_pieces)) {
+        (Some((before, run_before, _, zero_last)), Some((after, run_after, zero_first, _))) => {
+            let gap = 8usize.saturating_sub(before + after);
+            // The compressed run must be the first longest one, and all of that run.
+            before + after <= 6 && run_before < gap && run_after <= gap && !zero_last && !zero_first
+        }
+        _ => false,
+    }
+}
+
+/// The pieces on one side of an IPv6 address's `::` (or of all of it): how many, the longest
+/// run of zero pieces, and whether the first and the last are zero. `None` when a piece is
+/// not lower-case hex without leading zeros (an empty piece included: a second `::`).
+fn ipv6_pieces(part: &[u8]) -> Option<(usize, usize, bool, bool)> {
+    if part.is_empty() {
+        return Some((0, 0, false, false));
+    }
+    let (mut count, mut run, mut longest, mut zero_first) = (0, 0, 0, false);
+    for piece in part.split(|&b| b == b':') {
+        let canonical = matches!(piece.len(), 1..=4)
+            && piece.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            && (piece.len() == 1 || piece.first() != Some(&b'0'));
+        if !canonical {
+            return None;
+        }
+        let zero = piece == b"0";
+        zero_first |= count == 0 && zero;
+        run = if zero { run + 1 } else { 0 };
+        longest = longest.max(run);
+        count += 1;
+    }
+    Some((count, longest, zero_first, run > 0))
+}
+
+/// Whether the URL standard's parser would read `host` as an IPv4 address: its last label
+/// (before one trailing dot) is a number, decimal, `0x` hex or octal.
+fn ends_in_a_number(host: &[u8]) -> bool {
+    let host = match host.strip_suffix(b".") {
+        Some(stripped) if !stripped.is_empty() => stripped,
+        _ => host,
+    };
+    let last = host.rsplit(|&b| b == b'.').next().unwrap_or(host);
+    match last {
+        [] => false,
+        [b'0', b'x' | b'X', hex @ ..] => hex.iter().all(u8::is_ascii_hexdigit),
+        decimal => decimal.iter().all(u8::is_ascii_digit),
+    }
+}
+
+/// Whether `port` is as the parser writes one: absent, or decimal digits without a leading
+/// zero, at most 65535, and not the scheme's default (which the parser drops).
+fn is_canonical_port(port: Option<&[u8]>, default: &[u8]) -> bool {
+    let Some(port) = port else {
+        return true;
+    };
+    let digits = port.iter().all(u8::is_ascii_digit)
+        && matches!(port.len(), 1..=5)
+        && (port.len() == 1 || port.first() != Some(&b'0'));
+    digits
+        && port != default
+        && port.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')) <= 65_535
 }
 
 /// Whether a canonical href (from the WHATWG URL parser) lies inside one of the canonical
@@ -174,7 +351,7 @@ fn escapes_a_prefix(rest: &[u8]) -> bool {
     encoded || dot_with_parameters
 }
 
-/// Whether `entry` is `http(s)://host[:port]/...` ending in `/`, as [`allow_entry`] makes them.
+/// Whether `entry` is `http(s)://host[:port]/...` ending in `/`, as [`allow_entry`] takes them.
 fn is_entry_form(entry: &str) -> bool {
     match origin_of(entry) {
         Some(origin) => {
@@ -229,178 +406,6 @@ pub fn is_loopback_host(host: &str) -> bool {
         || matches!(dotted_quad(host.as_bytes()), Some([127, _, _, _]))
 }
 
-/// A configured URL split at its delimiters, its origin already checked and canonical.
-struct Split<'a> {
-    /// `scheme://host[:port]`, lower case, without a default port.
-    origin: String,
-    /// The path as written: empty or starting with `/`, characters checked.
-    path: &'a [u8],
-    /// The query as written, without its `?`; not checked.
-    query: Option<&'a [u8]>,
-    /// Whether there is a fragment (even an empty one).
-    fragment: bool,
-}
-
-/// Splits and checks everything both kinds of configured URL share.
-fn split(text: &str) -> Result<Split<'_>, UrlError> {
-    let bytes = text.as_bytes();
-    if bytes.iter().any(|&b| b <= b' ' || b == 0x7f) {
-        return Err(UrlError::Whitespace);
-    }
-    if bytes.contains(&b'\\') {
-        return Err(UrlError::Backslash);
-    }
-    let colon = bytes
-        .iter()
-        .position(|&b| b == b':')
-        .ok_or(UrlError::NotAbsolute)?;
-    let (scheme, rest) = bytes.split_at(colon);
-    if !is_scheme(scheme) {
-        return Err(UrlError::NotAbsolute);
-    }
-    let secure = if scheme.eq_ignore_ascii_case(b"https") {
-        true
-    } else if scheme.eq_ignore_ascii_case(b"http") {
-        false
-    } else {
-        return Err(UrlError::Scheme);
-    };
-    let rest = rest.strip_prefix(b"://").ok_or(UrlError::NotAbsolute)?;
-    let authority_len = rest
-        .iter()
-        .position(|&b| matches!(b, b'/' | b'?' | b'#'))
-        .unwrap_or(rest.len());
-    let (authority, rest) = rest.split_at(authority_len);
-    if authority.contains(&b'@') {
-        return Err(UrlError::Userinfo);
-    }
-    let (host, port) = split_host_and_port(authority)?;
-
-    let mut origin = String::with_capacity(text.len() + 1);
-    origin.push_str(if secure { "https://" } else { "http://" });
-    let host_start = origin.len();
-    push_host(&mut origin, host)?;
-    if !secure && !origin.get(host_start..).is_some_and(is_loopback_host) {
-        return Err(UrlError::InsecureHttp);
-    }
-    let default_port = if secure { 443 } else { 80 };
-    match port_number(port)? {
-        Some(port) if port != default_port => {
-            origin.push(':');
-            push_decimal(&mut origin, port);
-        }
-        _ => {}
-    }
-
-    let path_len = rest
-        .iter()
-        .position(|&b| b == b'?' || b == b'#')
-        .unwrap_or(rest.len());
-    let (path, rest) = rest.split_at(path_len);
-    if !path.iter().all(|&b| is_path_byte(b)) || !escapes_are_whole(path) {
-        return Err(UrlError::BadPath);
-    }
-    let (query, fragment) = match rest.split_first() {
-        Some((b'?', query)) => match query.iter().position(|&b| b == b'#') {
-            Some(len) => (Some(query.split_at(len).0), true),
-            None => (Some(query), false),
-        },
-        Some(_) => (None, true),
-        None => (None, false),
-    };
-    Ok(Split {
-        origin,
-        path,
-        query,
-        fragment,
-    })
-}
-
-/// A URL scheme as the parser reads one: a letter, then letters, digits, `+`, `-`, `.`.
-/// Anything else before the first `:` means there is no scheme.
-fn is_scheme(scheme: &[u8]) -> bool {
-    match scheme.split_first() {
-        Some((first, rest)) => {
-            first.is_ascii_alphabetic()
-                && rest
-                    .iter()
-                    .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-        }
-        None => false,
-    }
-}
-
-/// Splits `host[:port]` (the host possibly a bracketed IPv6 address, whose colons are its own).
-fn split_host_and_port(authority: &[u8]) -> Result<(&[u8], Option<&[u8]>), UrlError> {
-    let host_len = if authority.first() == Some(&b'[') {
-        authority
-            .iter()
-            .position(|&b| b == b']')
-            .ok_or(UrlError::BadHost)?
-            + 1
-    } else {
-        authority
-            .iter()
-            .position(|&b| b == b':')
-            .unwrap_or(authority.len())
-    };
-    let (host, rest) = authority.split_at(host_len);
-    match rest.split_first() {
-        None => Ok((host, None)),
-        Some((b':', port)) => Ok((host, Some(port))),
-        Some(_) => Err(UrlError::BadHost),
-    }
-}
-
-/// Appends the canonical form of a host, refusing every host the URL parser would rewrite
-/// beyond lower-casing.
-fn push_host(out: &mut String, host: &[u8]) -> Result<(), UrlError> {
-    if let Some(inner) = host.strip_prefix(b"[") {
-        let inner = inner.strip_suffix(b"]").ok_or(UrlError::BadHost)?;
-        let canonical = ipv6(inner).ok_or(UrlError::BadHost)?;
-        if !canonical.as_bytes().eq_ignore_ascii_case(inner) {
-            return Err(UrlError::BadHost);
-        }
-        out.push('[');
-        out.push_str(&canonical);
-        out.push(']');
-        return Ok(());
-    }
-    let labels = host.strip_suffix(b".").unwrap_or(host);
-    let well_formed = !labels.is_empty()
-        && labels
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        && labels.split(|&b| b == b'.').all(|label| !label.is_empty());
-    if !well_formed || (ends_in_a_number(host) && dotted_quad(host).is_none()) {
-        return Err(UrlError::BadHost);
-    }
-    out.extend(host.iter().map(|b| b.to_ascii_lowercase() as char));
-    Ok(())
-}
-
-/// The URL standard's "ends in a number": such a host is parsed as an IPv4 address (and
-/// `127.1` or `0x7f.0.0.1` rewritten), never kept as a domain.
-fn ends_in_a_number(host: &[u8]) -> bool {
-    let host = match host.strip_suffix(b".") {
-        Some(stripped) if !stripped.is_empty() => stripped,
-        _ => host,
-    };
-    let last = host.rsplit(|&b| b == b'.').next().unwrap_or(host);
-    !last.is_empty() && (last.iter().all(u8::is_ascii_digit) || is_ipv4_number(last))
-}
-
-/// Whether the URL standard's IPv4 number parser accepts `text` (decimal, `0x` hex or
-/// leading-zero octal).
-fn is_ipv4_number(text: &[u8]) -> bool {
-    match text {
-        [] => false,
-        [b'0', b'x' | b'X', hex @ ..] => hex.iter().all(u8::is_ascii_hexdigit),
-        [b'0', octal @ ..] => octal.iter().all(|b| (b'0'..=b'7').contains(b)),
-        decimal => decimal.iter().all(u8::is_ascii_digit),
-    }
-}
-
 /// The four octets of an IPv4 address written as the URL parser writes it: four decimal
 /// numbers up to 255, without leading zeros and without a trailing dot.
 fn dotted_quad(host: &[u8]) -> Option<[u8; 4]> {
@@ -423,149 +428,6 @@ fn dotted_quad(host: &[u8]) -> Option<[u8; 4]> {
     }
 }
 
-/// The canonical text of an IPv6 address (without brackets) as the URL standard serialises
-/// it: lower-case hex without leading zeros, the first longest run of two or more zero
-/// pieces as `::`. `None` if it does not parse; embedded IPv4 (`::ffff:1.2.3.4`) is not
-/// accepted, since the parser rewrites it to hex anyway.
-fn ipv6(text: &[u8]) -> Option<String> {
-    let pieces = ipv6_pieces(text)?;
-    let mut run = (0, 0); // (start, length) of the first longest run of zero pieces
-    let mut start = 0;
-    while start < pieces.len() {
-        let len = pieces
-            .iter()
-            .skip(start)
-            .take_while(|&&piece| piece == 0)
-            .count();
-        if len > run.1 {
-            run = (start, len);
-        }
-        start += len.max(1);
-    }
-    let mut out = String::with_capacity(39);
-    let mut index = 0;
-    while index < pieces.len() {
-        if run.1 > 1 && index == run.0 {
-            out.push_str(if index == 0 { "::" } else { ":" });
-            index += run.1;
-            continue;
-        }
-        push_hex(&mut out, pieces.get(index).copied().unwrap_or(0));
-        if index + 1 < pieces.len() {
-            out.push(':');
-        }
-        index += 1;
-    }
-    Some(out)
-}
-
-/// The eight pieces of an IPv6 address in hex-and-colons form, with at most one `::`
-/// standing for one or more zero pieces (as the URL standard's IPv6 parser reads it).
-fn ipv6_pieces(text: &[u8]) -> Option<[u16; 8]> {
-    let mut pieces = [0u16; 8];
-    let double_colon = text.windows(2).position(|pair| pair == b"::");
-    let (head, tail) = match double_colon {
-        Some(at) => {
-            let (head, tail) = text.split_at(at);
-            (head, Some(tail.get(2..)?))
-        }
-        None => (text, None),
-    };
-    let mut head_pieces = [0u16; 8];
-    let head_count = hex_pieces(head, &mut head_pieces)?;
-    match tail {
-        None if head_count == 8 => pieces = head_pieces,
-        None => return None,
-        Some(tail) => {
-            let mut tail_pieces = [0u16; 8];
-            let tail_count = hex_pieces(tail, &mut tail_pieces)?;
-            if head_count + tail_count > 7 {
-                return None;
-            }
-            for (to, from) in pieces.iter_mut().zip(head_pieces.iter().take(head_count)) {
-                *to = *from;
-            }
-            let tail_at = 8 - tail_count;
-            for (to, from) in pieces
-                .iter_mut()
-                .skip(tail_at)
-                .zip(tail_pieces.iter().take(tail_count))
-            {
-                *to = *from;
-            }
-        }
-    }
-    Some(pieces)
-}
-
-/// Reads colon-separated groups of one to four hex digits into `pieces`; the count, or
-/// `None` if a group is empty or too long or there are more than eight. Empty text is
-/// zero groups.
-fn hex_pieces(text: &[u8], pieces: &mut [u16; 8]) -> Option<usize> {
-    if text.is_empty() {
-        return Some(0);
-    }
-    let mut count = 0;
-    for group in text.split(|&b| b == b':') {
-        if !matches!(group.len(), 1..=4) || !group.iter().all(u8::is_ascii_hexdigit) {
-            return None;
-        }
-        let value = group
-            .iter()
-            .fold(0u16, |n, &d| (n << 4) | u16::from(hex_value(d)));
-        *pieces.get_mut(count)? = value;
-        count += 1;
-    }
-    Some(count)
-}
-
-/// The port, if one is written (`host:` has none). Leading zeros are read as the parser
-/// reads them (`:0443` is 443); 0 is refused, since nothing listens there.
-fn port_number(port: Option<&[u8]>) -> Result<Option<u16>, UrlError> {
-    let digits = match port {
-        None | Some([]) => return Ok(None),
-        Some(digits) => digits,
-    };
-    if !digits.iter().all(u8::is_ascii_digit) {
-        return Err(UrlError::BadPort);
-    }
-    let value = digits.iter().fold(0u32, |n, &d| {
-        n.saturating_mul(10).saturating_add(u32::from(d - b'0'))
-    });
-    match u16::try_from(value) {
-        Ok(port) if port != 0 => Ok(Some(port)),
-        _ => Err(UrlError::BadPort),
-    }
-}
-
-/// Appends a path with its dot segments resolved as the URL standard does: `.` and `..`
-/// (also written `%2e`, case-insensitively) are removed, `..` removing the segment before
-/// it; one that ends the path leaves a trailing `/`. An empty path is `/`.
-fn push_path(out: &mut String, path: &[u8]) {
-    let path = path.strip_prefix(b"/").unwrap_or(path);
-    let mut segments: Vec<&[u8]> = Vec::new();
-    let mut rest = path.split(|&b| b == b'/').peekable();
-    while let Some(segment) = rest.next() {
-        let last = rest.peek().is_none();
-        if is_double_dot(segment) {
-            segments.pop();
-            if last {
-                segments.push(b"");
-            }
-        } else if is_single_dot(segment) {
-            if last {
-                segments.push(b"");
-            }
-        } else {
-            segments.push(segment);
-        }
-    }
-    for segment in segments {
-        out.push('/');
-        push_ascii(out, segment);
-    }
-}
-
 /// `.` or `%2e`: the URL standard's single-dot segment.
 fn is_single_dot(segment: &[u8]) -> bool {
     segment == b"." || segment.eq_ignore_ascii_case(b"%2e")
@@ -578,200 +440,81 @@ fn is_double_dot(segment: &[u8]) -> bool {
         .any(|form| segment.eq_ignore_ascii_case(form))
 }
 
-/// A byte a path may hold as it is (RFC 3986 `pchar` and `/`): none of them is
-/// percent-encoded by the URL parser, in the standard or in any browser.
-fn is_path_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.'
-                | b'_'
-                | b'~'
-                | b'%'
-                | b'!'
-                | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'@'
-                | b'/'
-        )
-}
-
-/// A byte a query may hold as it is: the path's, and `?` (RFC 3986 `query`). The caller
-/// refuses `'` too, which the URL parser encodes in http(s) queries.
-fn is_query_byte(b: u8) -> bool {
-    is_path_byte(b) || b == b'?'
-}
-
-/// Whether every `%` starts an escape of two hex digits (kept as written, as the parser
-/// keeps them).
-fn escapes_are_whole(text: &[u8]) -> bool {
-    let mut rest = text;
-    while let Some(at) = rest.iter().position(|&b| b == b'%') {
-        match rest.get(at + 1..at + 3) {
-            Some([hi, lo]) if hi.is_ascii_hexdigit() && lo.is_ascii_hexdigit() => {
-                rest = rest.get(at + 3..).unwrap_or_default();
-            }
-            _ => return false,
-        }
-    }
-    true
-}
-
-/// Appends bytes already checked to be ASCII.
-fn push_ascii(out: &mut String, bytes: &[u8]) {
-    out.extend(bytes.iter().map(|&b| b as char));
-}
-
-/// Appends a number in decimal, without the formatting machinery.
-fn push_decimal(out: &mut String, mut n: u16) {
-    let mut digits = [b'0'; 5];
-    let mut start = digits.len();
-    for slot in digits.iter_mut().rev() {
-        *slot = b'0' + (n % 10) as u8;
-        start -= 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    push_ascii(out, digits.get(start..).unwrap_or_default());
-}
-
-/// Appends a number in lower-case hex without leading zeros.
-fn push_hex(out: &mut String, n: u16) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut started = false;
-    for shift in [12, 8, 4, 0] {
-        let digit = usize::from((n >> shift) & 0xf);
-        if digit != 0 || started || shift == 0 {
-            started = true;
-            out.push(HEX.get(digit).copied().unwrap_or(b'0') as char);
-        }
-    }
-}
-
-/// The value of a hex digit (0 for anything else; callers check first).
-fn hex_value(d: u8) -> u8 {
-    match d {
-        b'0'..=b'9' => d - b'0',
-        b'a'..=b'f' => d - b'a' + 10,
-        b'A'..=b'F' => d - b'A' + 10,
-        _ => 0,
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    //! The canonical forms expected here agree with `new URL(text).href` in Node 20 and
-    //! Chromium 156 (checked by hand, and on ~180,000 generated URLs, outside these tests).
+    //! Configured URLs arrive as `new URL(text).href` gives them (the hrefs below are such
+    //! hrefs, checked in Node); `tests/js/url-policy.node.test.mjs` holds the whole path,
+    //! facade included, to a reference written over `new URL()` on a generated corpus.
     use super::*;
 
-    fn entries(texts: &[&str]) -> Vec<String> {
-        texts.iter().map(|t| allow_entry(t).unwrap()).collect()
+    fn entries(hrefs: &[&str]) -> Vec<String> {
+        hrefs.iter().map(|t| allow_entry(t).unwrap()).collect()
     }
 
     #[test]
-    fn an_origin_becomes_a_prefix_ending_in_a_slash() {
+    fn canonical_hrefs_are_taken_as_they_are() {
+        for href in [
+            "https://api.example.com/",
+            "https://api.example.com:8443/",
+            "https://api.example.com/v2/",
+            "https://a_b.example/",
+            "https://xn--bcher-kva.de/",
+            "https://example.com./",
+            "https://10.0.0.255/",
+            "https://[2001:db8::1]/",
+            "https://[::]/",
+            "https://[1:0:0:2::3]/",
+            "https://[1::2:0:0:3:4]/",
+            "https://[1:2:3:4:5:6:7:8]/",
+            "https://[1:0:2:3:4:5:6:7]/",
+            "https://[1::]/",
+            "https://[::ffff:7f00:1]/",
+            "https://x:0/",
+            "https://x/a;b=c/d:e@f/!$&'()*+,~_-./",
+            "https://x/%zz/%41%2f/",
+            "https://x//",
+        ] {
+            assert_eq!(allow_entry(href).as_deref(), Ok(href), "{href}");
+            assert_eq!(endpoint(href).as_deref(), Ok(href), "{href}");
+        }
         assert_eq!(
-            allow_entry("https://api.example.com").unwrap(),
-            "https://api.example.com/"
+            endpoint("https://x/token?tenant=a%20b&x=/?:@").as_deref(),
+            Ok("https://x/token?tenant=a%20b&x=/?:@")
         );
-        assert_eq!(
-            allow_entry("https://api.example.com/").unwrap(),
-            "https://api.example.com/"
-        );
-        assert_eq!(
-            allow_entry("https://api.example.com:8443").unwrap(),
-            "https://api.example.com:8443/"
-        );
-        assert_eq!(
-            allow_entry("https://api.example.com/v2/").unwrap(),
-            "https://api.example.com/v2/"
-        );
-    }
-
-    #[test]
-    fn scheme_and_host_are_lower_cased_and_the_default_port_dropped() {
-        assert_eq!(
-            allow_entry("HTTPS://API.Example.COM:443/v2/").unwrap(),
-            "https://api.example.com/v2/"
-        );
-        assert_eq!(
-            allow_entry("http://LocalHost:80/").unwrap(),
-            "http://localhost/"
-        );
-        assert_eq!(
-            endpoint("https://x:0443/token").unwrap(),
-            "https://x/token",
-            "leading zeros are read as the parser reads them"
-        );
-        assert_eq!(endpoint("https://x:/token").unwrap(), "https://x/token");
-        assert_eq!(
-            endpoint("https://x:80/token").unwrap(),
-            "https://x:80/token"
-        );
-        assert_eq!(
-            endpoint("http://localhost:443/").unwrap(),
-            "http://localhost:443/"
-        );
-    }
-
-    #[test]
-    fn the_path_keeps_its_case_and_escapes() {
-        assert_eq!(
-            endpoint("https://x/Token/%41%2f").unwrap(),
-            "https://x/Token/%41%2f"
-        );
-        assert_eq!(
-            endpoint("https://x/a;b=c/d:e@f/!$&'()*+,~_-.").unwrap(),
-            "https://x/a;b=c/d:e@f/!$&'()*+,~_-."
-        );
-        assert_eq!(endpoint("https://x//a").unwrap(), "https://x//a");
+        assert_eq!(endpoint("https://x/v2").as_deref(), Ok("https://x/v2"));
     }
 
     #[test]
     fn loopback_http_is_accepted() {
+        for href in [
+            "http://127.0.0.1:8080/",
+            "http://127.255.255.254/",
+            "http://[::1]:3000/x/",
+            "http://localhost/",
+        ] {
+            assert_eq!(allow_entry(href).as_deref(), Ok(href), "{href}");
+        }
         assert_eq!(
-            allow_entry("http://127.0.0.1:8080").unwrap(),
-            "http://127.0.0.1:8080/"
-        );
-        assert_eq!(
-            allow_entry("http://127.255.255.254/").unwrap(),
-            "http://127.255.255.254/"
-        );
-        assert_eq!(
-            allow_entry("http://[::1]:3000/x/").unwrap(),
-            "http://[::1]:3000/x/"
-        );
-        assert_eq!(
-            endpoint("http://localhost:8080/token").unwrap(),
-            "http://localhost:8080/token"
+            endpoint("http://localhost:8080/token").as_deref(),
+            Ok("http://localhost:8080/token")
         );
     }
 
     #[test]
     fn http_elsewhere_is_refused() {
-        for text in [
+        for href in [
             "http://example.com/",
             "http://0.0.0.0/",
             "http://localhost.evil.com/",
             "http://127.0.0.1.nip.io/",
             "http://128.0.0.1/",
             "http://[::2]/",
+            "http://[::ffff:7f00:1]/",
             "http://localhost./",
             "http://sub.localhost/",
         ] {
-            assert_eq!(endpoint(text), Err(UrlError::InsecureHttp), "{text}");
-            assert_eq!(allow_entry(text), Err(UrlError::InsecureHttp), "{text}");
+            assert_eq!(endpoint(href), Err(UrlError::InsecureHttp), "{href}");
+            assert_eq!(allow_entry(href), Err(UrlError::InsecureHttp), "{href}");
         }
     }
 
@@ -820,12 +563,15 @@ mod tests {
 
     #[test]
     fn relative_and_scheme_relative_urls_are_refused() {
+        // The facade hands such text over as written (it reads differently from what the
+        // parser would make of it).
         for text in [
             "/relative",
             "relative/path",
             "//host/path",
             "https:host/path",
             "https:/host/path",
+            "https:///host/path",
             "",
             ":",
             "1https://x/",
@@ -836,22 +582,23 @@ mod tests {
     }
 
     #[test]
-    fn whitespace_and_controls_anywhere_are_refused() {
+    fn what_the_url_parser_refused_is_refused_saying_so() {
+        assert_eq!(endpoint(marker::NOT_A_URL), Err(UrlError::NotAUrl));
+        assert_eq!(allow_entry(marker::NOT_A_URL), Err(UrlError::NotAUrl));
+    }
+
+    #[test]
+    fn whitespace_controls_and_backslashes_are_refused() {
         for text in [
             " https://x/",
             "https://x/ ",
             "https://x/\n",
             "https://x/a\tb",
-            "https://x/a b",
             "https://x/\u{7f}",
             "\0https://x/",
         ] {
             assert_eq!(endpoint(text), Err(UrlError::Whitespace), "{text:?}");
         }
-    }
-
-    #[test]
-    fn backslashes_are_refused() {
         for text in ["https://x\\evil.com/", "https:\\\\x/", "https://x/a\\b"] {
             assert_eq!(endpoint(text), Err(UrlError::Backslash), "{text}");
         }
@@ -859,110 +606,31 @@ mod tests {
 
     #[test]
     fn userinfo_is_refused() {
-        for text in [
+        for href in [
             "https://api.example.com@evil.com/",
             "https://user:pw@api.example.com/",
-            "https://@api.example.com/",
+            "https://:pw@api.example.com/",
             "http://localhost@evil.com/",
         ] {
-            assert_eq!(endpoint(text), Err(UrlError::Userinfo), "{text}");
-            assert_eq!(allow_entry(text), Err(UrlError::Userinfo), "{text}");
+            assert_eq!(endpoint(href), Err(UrlError::Userinfo), "{href}");
+            assert_eq!(allow_entry(href), Err(UrlError::Userinfo), "{href}");
         }
         assert_eq!(
-            endpoint("https://x/a@b").unwrap(),
-            "https://x/a@b",
+            endpoint("https://x/a@b").as_deref(),
+            Ok("https://x/a@b"),
             "an @ in the path is not userinfo"
         );
     }
 
     #[test]
-    fn a_fragment_is_refused_and_cannot_hide_a_host() {
-        for text in [
-            "https://evil.com#@api.example.com/",
-            "https://x/token#",
-            "https://x/token?a#b",
-        ] {
-            assert_eq!(endpoint(text), Err(UrlError::QueryOrFragment), "{text}");
-            assert_eq!(allow_entry(text), Err(UrlError::QueryOrFragment), "{text}");
+    fn a_fragment_is_refused_and_an_entry_has_no_query() {
+        for href in ["https://x/token#", "https://x/token?a#b", "https://x/#a"] {
+            assert_eq!(endpoint(href), Err(UrlError::QueryOrFragment), "{href}");
+            assert_eq!(allow_entry(href), Err(UrlError::QueryOrFragment), "{href}");
         }
-    }
-
-    #[test]
-    fn an_endpoint_keeps_its_query_and_an_entry_has_none() {
-        assert_eq!(
-            endpoint("https://x/token?tenant=a%20b&x=/?:@").unwrap(),
-            "https://x/token?tenant=a%20b&x=/?:@"
-        );
-        assert_eq!(endpoint("https://x?q").unwrap(), "https://x/?q");
-        assert_eq!(endpoint("https://x/?").unwrap(), "https://x/?");
+        assert_eq!(endpoint("https://x/?").as_deref(), Ok("https://x/?"));
         assert_eq!(allow_entry("https://x/?q"), Err(UrlError::QueryOrFragment));
         assert_eq!(allow_entry("https://x/?"), Err(UrlError::QueryOrFragment));
-    }
-
-    #[test]
-    fn query_characters_the_parser_would_encode_are_refused() {
-        for text in [
-            "https://x/?a=\"b\"",
-            "https://x/?a<b>",
-            "https://x/?a='b'",
-            "https://x/?a=\u{e9}",
-            "https://x/?a=%",
-            "https://x/?a=%2",
-            "https://x/?a=%zz",
-            "https://x/?a[]=1",
-            "https://x/?a={b}",
-            "https://x/?a=`b`",
-            "https://x/?a|b^c",
-        ] {
-            assert_eq!(endpoint(text), Err(UrlError::BadQuery), "{text}");
-        }
-    }
-
-    #[test]
-    fn path_characters_the_parser_would_encode_are_refused() {
-        for text in [
-            "https://x/a\"b",
-            "https://x/<a>",
-            "https://x/a`b",
-            "https://x/{a}",
-            "https://x/caf\u{e9}/",
-            "https://x/a^b",
-            "https://x/a|b",
-            "https://x/[a]",
-            "https://x/%",
-            "https://x/%4",
-            "https://x/%zz/",
-        ] {
-            assert_eq!(endpoint(text), Err(UrlError::BadPath), "{text}");
-        }
-    }
-
-    #[test]
-    fn dot_segments_are_resolved_as_the_url_parser_does() {
-        for (text, canonical) in [
-            ("https://x/v2/../v1/", "https://x/v1/"),
-            ("https://x/v2/%2e%2e/v1/", "https://x/v1/"),
-            ("https://x/v2/%2E%2E/v1/", "https://x/v1/"),
-            ("https://x/v2/.%2E/v1/", "https://x/v1/"),
-            ("https://x/v2/%2e./v1/", "https://x/v1/"),
-            ("https://x/a/./b/", "https://x/a/b/"),
-            ("https://x/a/%2e/b/", "https://x/a/b/"),
-            ("https://x/a/b/..", "https://x/a/"),
-            ("https://x/a/b/.", "https://x/a/b/"),
-            ("https://x/../../a/", "https://x/a/"),
-            ("https://x/..", "https://x/"),
-            ("https://x/a/...", "https://x/a/..."),
-            ("https://x/a/%2e%2e%2e/", "https://x/a/%2e%2e%2e/"),
-            ("https://x/a/..%2f/", "https://x/a/..%2f/"),
-        ] {
-            assert_eq!(endpoint(text).unwrap(), canonical, "{text}");
-        }
-        assert_eq!(allow_entry("https://x/v2/../v1/").unwrap(), "https://x/v1/");
-        assert_eq!(
-            endpoint("https://x/v2/../token?a=..").unwrap(),
-            "https://x/token?a=..",
-            "a query is not a path"
-        );
     }
 
     #[test]
@@ -972,123 +640,84 @@ mod tests {
             Err(UrlError::NotOriginOrPrefix)
         );
         assert_eq!(
-            allow_entry("https://x/v2/.."),
-            Ok("https://x/".into()),
-            "resolves to the origin"
+            allow_entry("https://x/v2/a"),
+            Err(UrlError::NotOriginOrPrefix)
         );
-        assert_eq!(endpoint("https://x/v2").unwrap(), "https://x/v2");
     }
 
     #[test]
-    fn hosts_outside_the_ascii_subset_are_refused() {
+    fn text_the_url_parser_would_rewrite_is_refused_not_repaired() {
+        // What a JavaScript caller that bypassed the facade might send: each is refused,
+        // none is read as the parser would read it.
         for text in [
-            "https:///x",
-            "https://:443/",
-            "https://b\u{fc}cher.de/",
+            "HTTPS://x/",
+            "Https://x/",
+            "https://API.example.com/",
+            "https://x",
+            "https://x?q",
+            "https://x:443/",
+            "http://localhost:80/",
+            "https://x:0443/",
+            "https://x:/",
+            "https://x:65536/",
+            "https://x:8a/",
+            "https://x:-1/",
+            "https://x:1:2/",
+            "https://127.1/",
+            "https://0x7f.0.0.1/",
+            "https://127.0.0.01/",
+            "https://2130706433/",
+            "https://127.0.0.1./",
+            "https://1.2.3.4.5/",
+            "https://example.123/",
+            "https://x.0x1f/",
             "https://ex%61mple.com/",
-            "https://a_b.com/",
-            "https://a..b/",
-            "https://.a/",
-            "https://./",
-            "https://x!/",
+            "https://b\u{fc}cher.de/",
+            "https://x/caf\u{e9}/",
+            "https://x/?caf\u{e9}",
+            "https://a^b/",
+            "https://a|b/",
             "https://[::1/",
             "https://[::1]x/",
-            "https://[fe80::1%25eth0]/",
-        ] {
-            assert_eq!(endpoint(text), Err(UrlError::BadHost), "{text}");
-        }
-        assert_eq!(
-            endpoint("https://xn--bcher-kva.de/").unwrap(),
-            "https://xn--bcher-kva.de/"
-        );
-        assert_eq!(
-            endpoint("https://example.com./").unwrap(),
-            "https://example.com./",
-            "a trailing dot is kept, as the parser keeps it"
-        );
-        assert_eq!(endpoint("https://x.0xg/").unwrap(), "https://x.0xg/");
-    }
-
-    #[test]
-    fn ipv4_is_accepted_only_in_canonical_dotted_decimal() {
-        assert_eq!(
-            endpoint("https://10.0.0.255/").unwrap(),
-            "https://10.0.0.255/"
-        );
-        for text in [
-            "http://127.1/",
-            "http://0x7f.0.0.1/",
-            "http://0177.0.0.1/",
-            "http://127.0.0.01/",
-            "http://2130706433/",
-            "http://127.0.0.1./",
-            "http://127.0.0.256/",
-            "http://127.0.0.1.2/",
-            "https://example.123/",
-            "https://example.0x1f/",
-            "https://x.0x/",
-        ] {
-            assert_eq!(endpoint(text), Err(UrlError::BadHost), "{text}");
-        }
-    }
-
-    #[test]
-    fn ipv6_is_accepted_only_as_the_parser_writes_it() {
-        for (text, canonical) in [
-            ("http://[::1]/", "http://[::1]/"),
-            ("https://[2001:db8::1]/", "https://[2001:db8::1]/"),
-            ("https://[2001:DB8::1]/", "https://[2001:db8::1]/"),
-            ("https://[::]/", "https://[::]/"),
-            ("https://[1:0:0:2::3]/", "https://[1:0:0:2::3]/"),
-            ("https://[1::2:0:0:3:4]/", "https://[1::2:0:0:3:4]/"),
-            ("https://[1:2:3:4:5:6:7:8]/", "https://[1:2:3:4:5:6:7:8]/"),
-            ("https://[1:0:2:3:4:5:6:7]/", "https://[1:0:2:3:4:5:6:7]/"),
-        ] {
-            assert_eq!(endpoint(text).unwrap(), canonical, "{text}");
-        }
-        for text in [
-            "http://[0:0:0:0:0:0:0:1]/",
-            "http://[::0001]/",
+            "https://[::1]:/",
+            "https://[0:0:0:0:0:0:0:1]/",
+            "https://[2001:DB8::1]/",
+            "https://[::ffff:127.0.0.1]/",
+            "https://[]/",
+            "https://[::0001]/",
             "https://[1:0:0:2:0:0:0:3]/",
             "https://[1:2:3:4:5:6:7::]/",
             "https://[1::2:3:4:5:6:7:8]/",
-            "https://[::ffff:127.0.0.1]/",
             "https://[1:2:3:4:5:6:7]/",
             "https://[1:2:3:4:5:6:7:8:9]/",
             "https://[1::2::3]/",
+            "https://[1:0::2:0:0:3]/",
+            "https://[1::3:0:0:0:4]/",
+            "https://[1:2:3:4:5:6:0:0]/",
             "https://[:::]/",
             "https://[12345::]/",
-            "https://[]/",
             "https://[g::]/",
+            "https://x/v2/../v1/",
+            "https://x/v2/%2e%2e/v1/",
+            "https://x/v2/.%2E/",
+            "https://x/a/./b/",
+            "https://x/a/%2E/b/",
+            "https://x/a/..",
+            "https://x/a/.",
         ] {
-            assert_eq!(endpoint(text), Err(UrlError::BadHost), "{text}");
+            assert_eq!(endpoint(text), Err(UrlError::NotCanonical), "{text}");
+            assert_eq!(allow_entry(text), Err(UrlError::NotCanonical), "{text}");
         }
-    }
-
-    #[test]
-    fn ports_must_be_1_to_65535() {
-        assert_eq!(endpoint("https://x:65535/").unwrap(), "https://x:65535/");
-        for text in [
-            "https://x:0/",
-            "https://x:65536/",
-            "https://x:99999999999999999999999/",
-            "https://x:8a/",
-            "https://x:-1/",
-            "https://x:+1/",
-            "https://x:1:2/",
-            "https://x:\u{661}/",
-        ] {
-            assert_ne!(endpoint(text).err(), None, "{text}");
-        }
-        assert_eq!(endpoint("https://x:0/"), Err(UrlError::BadPort));
-        assert_eq!(endpoint("https://x:65536/"), Err(UrlError::BadPort));
-        assert_eq!(endpoint("https://x:8a/"), Err(UrlError::BadPort));
-        assert_eq!(endpoint("https://[::1]:/x"), Ok("https://[::1]/x".into()));
+        assert_eq!(
+            endpoint("http://127.1/"),
+            Err(UrlError::NotCanonical),
+            "not canonical comes before the loopback rule"
+        );
     }
 
     #[test]
     fn an_entry_matches_everything_under_its_prefix() {
-        let list = entries(&["https://api.example.com", "https://x/v2/"]);
+        let list = entries(&["https://api.example.com/", "https://x/v2/"]);
         assert!(is_allowed("https://api.example.com/", &list));
         assert!(is_allowed("https://api.example.com/a/b?c#d", &list));
         assert!(is_allowed("https://x/v2/", &list));
@@ -1100,32 +729,32 @@ mod tests {
 
     #[test]
     fn a_prefix_does_not_match_a_longer_host() {
-        let list = entries(&["https://api.example.com"]);
+        let list = entries(&["https://api.example.com/"]);
         assert!(!is_allowed("https://api.example.com.evil.com/", &list));
         assert!(!is_allowed("https://api.example.community/", &list));
     }
 
     #[test]
     fn a_port_must_match_exactly() {
-        let list = entries(&["http://localhost:8080"]);
+        let list = entries(&["http://localhost:8080/"]);
         assert!(is_allowed("http://localhost:8080/api", &list));
         assert!(!is_allowed("http://localhost:80801/", &list));
         assert!(!is_allowed("http://localhost/", &list));
-        let list = entries(&["https://x"]);
+        let list = entries(&["https://x/"]);
         assert!(!is_allowed("https://x:8443/", &list));
         assert!(!is_allowed("http://x/", &list), "the scheme is part of it");
     }
 
     #[test]
     fn an_href_with_userinfo_never_matches() {
-        let list = entries(&["https://api.example.com"]);
+        let list = entries(&["https://api.example.com/"]);
         assert!(!is_allowed("https://api.example.com@evil.com/", &list));
         assert!(!is_allowed("https://user@api.example.com/", &list));
     }
 
     #[test]
     fn a_query_or_fragment_cannot_fake_a_prefix() {
-        let list = entries(&["https://api.example.com"]);
+        let list = entries(&["https://api.example.com/"]);
         assert!(!is_allowed(
             "https://evil.com/?https://api.example.com/",
             &list
@@ -1179,7 +808,7 @@ mod tests {
             assert!(is_allowed(href, &list), "{href}");
         }
         // A whole origin cannot be escaped by its path: nothing changes for it.
-        let origin = entries(&["https://x"]);
+        let origin = entries(&["https://x/"]);
         assert!(is_allowed("https://x/v2/..%2Fadmin", &origin));
     }
 
@@ -1229,20 +858,74 @@ mod tests {
         assert_eq!(without_query_and_fragment(""), "");
     }
 
+    /// The URL standard's IPv6 serialiser: hex pieces, the first longest run of two or more
+    /// zero pieces as `::`.
+    fn serialise_ipv6(pieces: [u16; 8], compress: Option<(usize, usize)>) -> String {
+        let mut out = String::new();
+        let mut i = 0;
+        while i < 8 {
+            if let Some((start, len)) = compress.filter(|&(start, _)| start == i) {
+                out += if i == 0 { "::" } else { ":" };
+                i = start + len;
+                continue;
+            }
+            out += &format!("{:x}", pieces[i]);
+            if i < 7 {
+                out += ":";
+            }
+            i += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn ipv6_is_taken_only_as_the_url_standard_writes_it() {
+        // Every address of pieces 0, 1 and ffff: its canonical text is taken; the same address
+        // with no run compressed, or another run of zeros compressed, is refused.
+        for n in 0..3u32.pow(8) {
+            let pieces: [u16; 8] =
+                std::array::from_fn(|i| [0, 1, 0xffff][(n / 3u32.pow(i as u32) % 3) as usize]);
+            let mut runs = Vec::new();
+            let mut i = 0;
+            while i < 8 {
+                let len = pieces[i..].iter().take_while(|&&p| p == 0).count();
+                if len >= 2 {
+                    runs.push((i, len));
+                }
+                i += len.max(1);
+            }
+            let first_longest =
+                runs.iter()
+                    .copied()
+                    .fold(None, |best: Option<(usize, usize)>, run| match best {
+                        Some(b) if b.1 >= run.1 => Some(b),
+                        _ => Some(run),
+                    });
+            let canonical = serialise_ipv6(pieces, first_longest);
+            assert!(is_canonical_ipv6(canonical.as_bytes()), "{canonical}");
+            for run in runs.iter().copied().filter(|&r| Some(r) != first_longest) {
+                let other = serialise_ipv6(pieces, Some(run));
+                assert!(!is_canonical_ipv6(other.as_bytes()), "{other}");
+            }
+            if first_longest.is_some() {
+                let full = serialise_ipv6(pieces, None);
+                assert!(!is_canonical_ipv6(full.as_bytes()), "{full}");
+            }
+        }
+    }
+
     #[test]
     fn every_error_has_a_message() {
         for e in [
             UrlError::Whitespace,
             UrlError::Backslash,
             UrlError::NotAbsolute,
+            UrlError::NotAUrl,
             UrlError::Scheme,
             UrlError::InsecureHttp,
             UrlError::Userinfo,
             UrlError::QueryOrFragment,
-            UrlError::BadHost,
-            UrlError::BadPort,
-            UrlError::BadPath,
-            UrlError::BadQuery,
+            UrlError::NotCanonical,
             UrlError::NotOriginOrPrefix,
         ] {
             assert!(!e.message().is_empty(), "{e:?}");
@@ -1258,7 +941,7 @@ mod tests {
         use super::super::*;
         use proptest::prelude::*;
 
-        /// URL-shaped text: mostly near-valid, with the parts the parser rewrites.
+        /// URL-shaped text: mostly near-canonical, with the parts the parser rewrites.
         fn url_text() -> impl Strategy<Value = String> {
             let scheme = prop_oneof![
                 Just("https://"),
@@ -1272,11 +955,13 @@ mod tests {
             let host = prop_oneof![
                 Just("api.example.com".to_string()),
                 Just("LOCALHOST".to_string()),
+                Just("localhost".to_string()),
                 Just("127.0.0.1".to_string()),
+                Just("127.1".to_string()),
                 Just("[::1]".to_string()),
                 Just("[0:0::1]".to_string()),
                 "[0-9a-fA-F:.\\[\\]]{0,12}",
-                "[a-zA-Z0-9.@%-]{0,12}",
+                "[a-zA-Z0-9.@%_-]{0,12}",
             ];
             let port = prop_oneof![
                 Just(String::new()),
@@ -1290,7 +975,6 @@ mod tests {
                 Just("..".to_string()),
                 Just("%2e".to_string()),
                 Just("%2E.".to_string()),
-                Just(".%2e".to_string()),
                 Just(String::new()),
                 "[a-zA-Z0-9%._~!$&'()*+,;=:@-]{1,6}",
             ];
@@ -1325,28 +1009,21 @@ mod tests {
             }
 
             #[test]
-            fn canonical_forms_are_fixed_points(text in url_text(), href in url_text()) {
+            fn what_is_taken_is_an_http_origin_and_a_path(text in url_text(), href in url_text()) {
                 if let Ok(entry) = allow_entry(&text) {
-                    prop_assert_eq!(allow_entry(&entry), Ok(entry.clone()));
+                    prop_assert_eq!(&entry, &text);
                     prop_assert_eq!(endpoint(&entry), Ok(entry.clone()));
                     prop_assert!(entry.ends_with('/'));
                     prop_assert!(is_allowed(&entry, std::slice::from_ref(&entry)));
-                    let _ = is_allowed(&href, &[entry]);
+                    if is_allowed(&href, std::slice::from_ref(&entry)) {
+                        prop_assert_eq!(origin_of(&href), origin_of(&entry));
+                    }
                 }
                 if let Ok(url) = endpoint(&text) {
-                    prop_assert_eq!(endpoint(&url), Ok(url.clone()));
                     let origin = origin_of(&url);
                     prop_assert!(origin.is_some(), "{}", url);
                     let htu = without_query_and_fragment(&url);
-                    prop_assert!(htu.len() >= origin.map_or(0, str::len));
-                }
-            }
-
-            #[test]
-            fn canonical_paths_have_no_dot_segments(text in url_text()) {
-                if let Ok(url) = endpoint(&text) {
-                    let htu = without_query_and_fragment(&url);
-                    let path = htu.get(origin_of(&url).map_or(0, str::len)..).unwrap_or("");
+                    let path = htu.get(origin.map_or(0, str::len)..).unwrap_or("");
                     prop_assert!(path.starts_with('/'), "{}", url);
                     for segment in path.split('/') {
                         prop_assert!(!is_single_dot(segment.as_bytes()) && !is_double_dot(segment.as_bytes()), "{}", url);

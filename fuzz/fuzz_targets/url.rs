@@ -1,6 +1,7 @@
 //! Configured URLs and where tokens may go: `url::endpoint`, `url::allow_entry` and
-//! `url::is_allowed` on arbitrary strings. Nothing panics; canonical forms are fixed points;
-//! an href is allowed only under an entry of the canonical form, on that entry's origin.
+//! `url::is_allowed` on arbitrary strings (the facade hands canonical hrefs; anything may
+//! come from a caller that bypassed it). Nothing panics; what is taken is taken unchanged; an
+//! href is allowed only under an entry of the canonical form, on that entry's origin.
 //!
 //! Input: the configured text and an href, separated by a newline (which no URL accepted
 //! here contains).
@@ -17,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = is_loopback_host(configured);
 
     if let Ok(entry) = allow_entry(configured) {
+        assert_eq!(entry, configured, "taken but changed");
         assert_eq!(allow_entry(&entry).as_ref(), Ok(&entry), "{configured:?}");
         assert_eq!(endpoint(&entry).as_ref(), Ok(&entry), "{configured:?}");
         assert!(entry.ends_with('/'));

@@ -37,7 +37,7 @@ export type TokenErrorCode =
 ;
 export declare const MAX_TOKEN_LENGTH: number;
 export declare const MAX_RESPONSE_BYTES: number;
-export declare const MARKER: Readonly<Record<"FUNCTION" | "NON_FINITE" | "WRONG_TYPE" | "TOO_LONG", string>>;
+export declare const MARKER: Readonly<Record<"FUNCTION" | "NON_FINITE" | "WRONG_TYPE" | "TOO_LONG" | "NOT_A_URL", string>>;
 export declare const JS_ERROR: Readonly<Record<"NOT_INITIALIZED" | "INIT_FAILED", readonly [TokenErrorCode, string]>>;
 export declare const TOKEN_ERROR: ReadonlyMap<number, readonly [TokenErrorCode, string, string | undefined, string | undefined]>;
 export declare const WIRE: Readonly<Record<string, number>>;

@@ -10,6 +10,7 @@ export const MARKER = /* @__PURE__ */ Object.freeze({
   NON_FINITE: "\u0000non-finite",
   WRONG_TYPE: "\u0000wrong-type",
   TOO_LONG: "\u0000too-long",
+  NOT_A_URL: "\u0000not-a-url",
 });
 
 /** Errors only the JavaScript side meets: [code, message]. */

@@ -4,6 +4,7 @@
 // anything JSON cannot carry faithfully replaced by a marker — so that every rule about what
 // a token may be is applied in one place, on the Rust side.
 import { MARKER, MAX_TOKEN_LENGTH } from "../generated/constants.js";
+import { configuredUrl } from "./config-urls.js";
 
 /** A field's value as JSON can carry it; over-long strings never reach wasm memory. */
 function field(/** @type {unknown} */ value) {
@@ -30,9 +31,21 @@ export function tokenSetFields(/** @type {unknown} */ tokens) {
   };
 }
 
-/** The options as JSON, functions and non-finite numbers marked (see src/keeper/config.rs). */
+/** The options as JSON, functions and non-finite numbers marked, configured URLs in the
+ *  URL parser's canonical form (see src/config.rs). */
 export function optionsJson(/** @type {unknown} */ options) {
-  return JSON.stringify(options ?? null, (_key, value) => {
+  // Where the URLs are: found as JSON.stringify walks (its replacer's `this` is the holder),
+  // so that every option is still read exactly once.
+  /** @type {unknown} */
+  let oauth;
+  /** @type {unknown} */
+  let allowed;
+  return JSON.stringify(options ?? null, function (key, value) {
+    if (this === options) {
+      if (key === "oauth") oauth = value;
+      if (key === "allowedOrigins") allowed = value;
+    }
+    if (this === allowed || (this === oauth && /^(token|revocation)Endpoint$/.test(key))) return configuredUrl(value);
     if (typeof value === "function") return MARKER.FUNCTION;
     if (typeof value === "number" && !Number.isFinite(value)) return MARKER.NON_FINITE;
     if (typeof value === "bigint" || typeof value === "symbol") return MARKER.WRONG_TYPE;
