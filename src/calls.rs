@@ -187,25 +187,8 @@ fn answer(k: &mut Keeper, request: Request, now: f64) -> Answer {
             ),
             Err(e) => failed(e),
         },
-        Request::AfterResponse {
-            href,
-            status,
-            version,
-            www_authenticate,
-            dpop_nonce,
-            replayable,
-            nonce_retried,
-        } => {
-            let next = k.after_response(
-                href,
-                status,
-                version,
-                www_authenticate,
-                dpop_nonce,
-                replayable,
-                nonce_retried,
-                now,
-            );
+        Request::AfterResponse(response) => {
+            let next = k.after_response(&response, now);
             Answer::Result(
                 match next {
                     AfterResponse::Return => "\"return\"",

@@ -18,6 +18,25 @@ pub enum AfterResponse {
     RefreshAndRetry,
 }
 
+/// A response to a `keeper.fetch` request, as far as what follows depends on it.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchResponse<'a> {
+    /// The URL that answered: after redirects, the last one.
+    pub href: &'a str,
+    /// Its status.
+    pub status: u16,
+    /// The token version the request carried.
+    pub sent_version: u32,
+    /// Its `WWW-Authenticate` header.
+    pub www_authenticate: Option<&'a str>,
+    /// Its `DPoP-Nonce` header.
+    pub dpop_nonce: Option<&'a str>,
+    /// Whether the request's body can be sent again.
+    pub replayable: bool,
+    /// Whether this request was already re-sent for a nonce.
+    pub nonce_retried: bool,
+}
+
 /// The `Authorization` for one request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Authorization {
@@ -113,22 +132,17 @@ impl Keeper {
         })
     }
 
-    /// What the answer to a `keeper.fetch` request leads to. `sent_version` is the token
-    /// version the request carried; `replayable` whether its body can be sent again;
-    /// `nonce_retried` whether this request was already re-sent for a nonce.
-    /// `href` is the URL that answered: after redirects, the last one.
-    #[allow(clippy::too_many_arguments)]
-    pub fn after_response(
-        &mut self,
-        href: &str,
-        status: u16,
-        sent_version: u32,
-        www_authenticate: Option<&str>,
-        dpop_nonce: Option<&str>,
-        replayable: bool,
-        nonce_retried: bool,
-        now: f64,
-    ) -> AfterResponse {
+    /// What the answer to a `keeper.fetch` request leads to.
+    pub fn after_response(&mut self, response: &FetchResponse, now: f64) -> AfterResponse {
+        let FetchResponse {
+            href,
+            status,
+            sent_version,
+            www_authenticate,
+            dpop_nonce,
+            replayable,
+            nonce_retried,
+        } = *response;
         if !self.may_send_token_to(href) {
             return AfterResponse::Return;
         }
@@ -182,6 +196,26 @@ impl Keeper {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn response<'a>(
+        href: &'a str,
+        status: u16,
+        sent_version: u32,
+        www_authenticate: Option<&'static str>,
+        dpop_nonce: Option<&'static str>,
+        replayable: bool,
+        nonce_retried: bool,
+    ) -> FetchResponse<'a> {
+        FetchResponse {
+            href,
+            status,
+            sent_version,
+            www_authenticate,
+            dpop_nonce,
+            replayable,
+            nonce_retried,
+        }
+    }
     use crate::keeper::{KeeperConfig, RefreshVia};
     use crate::store::StoreError;
     use crate::tokens::TokenSet;
@@ -231,13 +265,7 @@ mod tests {
         );
         assert_eq!(
             k.after_response(
-                "https://evil.example/",
-                401,
-                1,
-                None,
-                None,
-                true,
-                false,
+                &response("https://evil.example/", 401, 1, None, None, true, false),
                 0.0
             ),
             AfterResponse::Return
@@ -284,38 +312,38 @@ mod tests {
         let mut k = keeper();
         let v1 = k.authorize(API, "GET", "t1", 0.0).unwrap().token_version;
         assert_eq!(
-            k.after_response(API, 401, v1, None, None, true, false, 0.0),
+            k.after_response(&response(API, 401, v1, None, None, true, false), 0.0),
             AfterResponse::RefreshAndRetry
         );
         assert_eq!(
-            k.after_response(API, 401, v1, None, None, true, false, 0.0),
+            k.after_response(&response(API, 401, v1, None, None, true, false), 0.0),
             AfterResponse::Return,
             "once per token"
         );
         swap_token(&mut k, "t2");
         let v2 = k.authorize(API, "GET", "t2", 0.0).unwrap().token_version;
         assert_eq!(
-            k.after_response(API, 401, v2, None, None, true, false, 0.0),
+            k.after_response(&response(API, 401, v2, None, None, true, false), 0.0),
             AfterResponse::Return,
             "the new token was refused too"
         );
         swap_token(&mut k, "t3");
         let v3 = k.authorize(API, "GET", "t3", 0.0).unwrap().token_version;
         assert_eq!(
-            k.after_response(API, 401, v3, None, None, true, false, 0.0),
+            k.after_response(&response(API, 401, v3, None, None, true, false), 0.0),
             AfterResponse::Return
         );
         // Another answer lifts that, but not the time limit: 30 s after the last refresh.
         assert_eq!(
-            k.after_response(API, 200, v3, None, None, true, false, 0.0),
+            k.after_response(&response(API, 200, v3, None, None, true, false), 0.0),
             AfterResponse::Return
         );
         assert_eq!(
-            k.after_response(API, 401, v3, None, None, true, false, 29_999.0),
+            k.after_response(&response(API, 401, v3, None, None, true, false), 29_999.0),
             AfterResponse::Return
         );
         assert_eq!(
-            k.after_response(API, 401, v3, None, None, true, false, 30_000.0),
+            k.after_response(&response(API, 401, v3, None, None, true, false), 30_000.0),
             AfterResponse::RefreshAndRetry
         );
     }
@@ -329,10 +357,11 @@ mod tests {
         for second in 0..60 {
             let now = f64::from(second) * 1_000.0;
             let v = k.authorize(API, "GET", &token, now).unwrap().token_version;
-            let ok = k.after_response(API, 200, v, None, None, true, false, now);
+            let ok = k.after_response(&response(API, 200, v, None, None, true, false), now);
             assert_eq!(ok, AfterResponse::Return);
             let v = k.authorize(API, "GET", &token, now).unwrap().token_version;
-            let next = k.after_response(API, 401, v, None, None, true, false, now + 500.0);
+            let next =
+                k.after_response(&response(API, 401, v, None, None, true, false), now + 500.0);
             if next == AfterResponse::RefreshAndRetry {
                 refreshes += 1;
                 token = format!("t{}", refreshes + 1);
@@ -348,13 +377,13 @@ mod tests {
         let v1 = k.authorize(API, "GET", "t1", 0.0).unwrap().token_version;
         swap_token(&mut k, "t2");
         assert_eq!(
-            k.after_response(API, 401, v1, None, None, true, false, 0.0),
+            k.after_response(&response(API, 401, v1, None, None, true, false), 0.0),
             AfterResponse::Return,
             "not the current token"
         );
         let v2 = k.authorize(API, "GET", "t2", 0.0).unwrap().token_version;
         assert_eq!(
-            k.after_response(API, 401, v2, None, None, false, false, 0.0),
+            k.after_response(&response(API, 401, v2, None, None, false, false), 0.0),
             AfterResponse::Return,
             "a stream body"
         );

@@ -3,6 +3,7 @@
 //! [`super::schema::OPS`] lists; the dispatcher matches variants.
 
 use crate::json::value::Value;
+use crate::keeper::fetch::FetchResponse;
 use crate::keeper::TabMessage;
 use crate::refresh::Report;
 use crate::tokens::{token_set_from_json, TokenSet, TokenSetError};
@@ -81,22 +82,7 @@ pub enum Request<'a> {
         token: &'a str,
     },
     /// `afterResponse`: what a response to keeper.fetch calls for.
-    AfterResponse {
-        /// The URL that answered.
-        href: &'a str,
-        /// Its status.
-        status: u16,
-        /// The version of the token sent.
-        version: u32,
-        /// Its `WWW-Authenticate` header.
-        www_authenticate: Option<&'a str>,
-        /// Its `DPoP-Nonce` header.
-        dpop_nonce: Option<&'a str>,
-        /// Whether the request can be sent again.
-        replayable: bool,
-        /// Whether it was already sent again for a nonce.
-        nonce_retried: bool,
-    },
+    AfterResponse(FetchResponse<'a>),
     /// `dpopKey`: the DPoP key pair's public JWK (JSON).
     DpopKey {
         /// The JWK.
@@ -174,15 +160,15 @@ impl<'a> Request<'a> {
                 method: text("method").unwrap_or("GET"),
                 token: text("token").unwrap_or_default(),
             },
-            "afterResponse" => Request::AfterResponse {
+            "afterResponse" => Request::AfterResponse(FetchResponse {
                 href: text("href").unwrap_or_default(),
                 status: number("status", 0.0) as u16,
-                version: number("version", -1.0) as u32,
+                sent_version: number("version", -1.0) as u32,
                 www_authenticate: text("wwwAuthenticate"),
                 dpop_nonce: text("dpopNonce"),
                 replayable: flag("replayable"),
                 nonce_retried: flag("nonceRetried"),
-            },
+            }),
             "dpopKey" => Request::DpopKey {
                 jwk: text("jwk").unwrap_or_default(),
             },
@@ -206,7 +192,7 @@ impl<'a> Request<'a> {
             Request::State
                 | Request::MayFetch { .. }
                 | Request::Authorize { .. }
-                | Request::AfterResponse { .. }
+                | Request::AfterResponse(_)
                 | Request::RotationSecret { .. }
                 | Request::DpopProofInput { .. }
                 | Request::IdToken
