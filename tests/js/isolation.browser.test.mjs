@@ -195,9 +195,10 @@ test("a reload of the only tab keeps the session; a closed browser starts signed
     await sleep(1000); // the engine's welcome, and any restore
     return page;
   };
+  let context;
   try {
     for (const remember of [false, true]) {
-      let context = await launch();
+      context = await launch();
       let page = await opened(context);
       await signIn(page, issuer, { remember });
       const token = await heldToken(page);
@@ -217,8 +218,10 @@ test("a reload of the only tab keeps the session; a closed browser starts signed
       assert.equal(after, remember ? true : "ERR_NO_TOKEN", `remember: ${remember}`);
       assertNoRefreshToken(await pageReadable(page), "the restarted page");
       await context.close();
+      context = undefined;
     }
   } finally {
+    await context?.close();
     rmSync(dir, { recursive: true, force: true });
     await issuer.close();
   }
