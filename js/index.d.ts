@@ -83,8 +83,17 @@ export interface KeeperOptions {
   lockTimeoutMs?: number | undefined;
   /** Sender-constrained tokens (RFC 9449) with a non-extractable key; default false. */
   dpop?: boolean | undefined;
-  /** Injectable clock (epoch ms), for tests. */
+  /** Injectable clock (epoch ms), for tests. Not with isolation "worker". */
   now?: (() => number) | undefined;
+  /**
+   * "worker": the keeper's engine (and the refresh token) runs in a SharedWorker shared by the
+   * origin's tabs (a dedicated Worker per tab where SharedWorker is missing); this object is a proxy.
+   * `refresh`, `revoke` and `now` (functions) cannot be used with it, and `storage` is not used.
+   * Throws ERR_ISOLATION_UNAVAILABLE where no worker can run. Default "page".
+   */
+  isolation?: "page" | "worker" | undefined;
+  /** With isolation "worker": where the keeper's worker script is served, when a bundler or a CDN moves it. */
+  workerUrl?: string | PlatformInstance<"URL"> | undefined;
 }
 
 export type ClearReason = "logout" | "invalid_grant" | "idle" | "max_session";

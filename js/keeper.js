@@ -15,6 +15,7 @@ import { StepRunner } from "./runtime/steps.js";
 import { DpopKey } from "./runtime/dpop-key.js";
 import { postRevocation } from "./runtime/http.js";
 import { platformFetch } from "./runtime/globals.js";
+import { ENGINE_HOOK } from "./isolation/hook.js";
 
 /** @typedef {import("./generated/protocol.js").Output} Output */
 /** @typedef {import("./generated/protocol.js").Report} Report */
@@ -151,6 +152,14 @@ export class TokenKeeper {
       publicJwk: () => this.#publicJwk(),
       proof: (input) => this.#sign(input),
     });
+    // The isolation engine's access to keeper.fetch's inner calls (js/isolation/hook.js).
+    const engineHook = opts[ENGINE_HOOK];
+    if (typeof engineHook === "function") {
+      engineHook({
+        call: (/** @type {any} */ op, /** @type {any} */ args) => this.#call(op, args),
+        sign: (/** @type {string} */ input) => this.#sign(input),
+      });
+    }
     const wake = () => void this.#call("wake");
     if (config.crossTab) {
       this.#tabs = new TabChannel(config.namespace, {

@@ -12,7 +12,7 @@ import {
   useState,
   useSyncExternalStore,
 } from "react";
-import { TokenKeeper } from "./keeper.js";
+import { TokenKeeper } from "./api.js";
 import { SIGNED_OUT, tokenStateOf } from "./token-state.js";
 
 /** @typedef {import("./index.js").KeeperOptions} KeeperOptions */

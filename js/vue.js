@@ -2,7 +2,7 @@
 // tokenkeeper/vue: a plugin that gives an app one TokenKeeper (disposed when the app unmounts)
 // and a composable with its state as refs. Imports only from "vue".
 import { computed, hasInjectionContext, inject, shallowRef } from "vue";
-import { TokenKeeper } from "./keeper.js";
+import { TokenKeeper } from "./api.js";
 import { tokenStateOf } from "./token-state.js";
 
 /** @typedef {import("./index.js").KeeperOptions} KeeperOptions */

@@ -23,7 +23,7 @@ pub const MARKERS: [(&str, &str); 5] = [
 ];
 
 /// Codes and messages of errors that only the JavaScript side can meet.
-pub const JS_ERRORS: [(&str, &str, &str); 2] = [
+pub const JS_ERRORS: [(&str, &str, &str); 3] = [
     (
         "NOT_INITIALIZED",
         "ERR_NOT_INITIALIZED",
@@ -33,6 +33,11 @@ pub const JS_ERRORS: [(&str, &str, &str); 2] = [
         "INIT_FAILED",
         "ERR_INIT_FAILED",
         "the tokenkeeper wasm module could not be loaded",
+    ),
+    (
+        "ISOLATION_UNAVAILABLE",
+        "ERR_ISOLATION_UNAVAILABLE",
+        "isolation \"worker\" needs SharedWorker or Worker, and neither can run here; use isolation \"page\"",
     ),
 ];
 
@@ -136,7 +141,7 @@ pub fn typescript() -> String {
     }
     ts += ";\nexport declare const MAX_TOKEN_LENGTH: number;\nexport declare const MAX_RESPONSE_BYTES: number;\n\
            export declare const MARKER: Readonly<Record<\"FUNCTION\" | \"NON_FINITE\" | \"WRONG_TYPE\" | \"TOO_LONG\" | \"NOT_A_URL\", string>>;\n\
-           export declare const JS_ERROR: Readonly<Record<\"NOT_INITIALIZED\" | \"INIT_FAILED\", readonly [TokenErrorCode, string]>>;\n\
+           export declare const JS_ERROR: Readonly<Record<\"NOT_INITIALIZED\" | \"INIT_FAILED\" | \"ISOLATION_UNAVAILABLE\", readonly [TokenErrorCode, string]>>;\n\
            export declare const TOKEN_ERROR: ReadonlyMap<number, readonly [TokenErrorCode, string, string | undefined, string | undefined]>;\n\
            export declare const WIRE: Readonly<Record<string, number>>;\n\
            export declare const KEEPER_ERROR: Readonly<Record<string, string>>;\n";

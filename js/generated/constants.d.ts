@@ -10,6 +10,7 @@ export type TokenErrorCode =
   | "ERR_INIT_FAILED"
   | "ERR_INVALID_ARGUMENT"
   | "ERR_INVALID_GRANT"
+  | "ERR_ISOLATION_UNAVAILABLE"
   | "ERR_NOT_INITIALIZED"
   | "ERR_NO_REFRESH_TOKEN"
   | "ERR_NO_TOKEN"
@@ -38,7 +39,7 @@ export type TokenErrorCode =
 export declare const MAX_TOKEN_LENGTH: number;
 export declare const MAX_RESPONSE_BYTES: number;
 export declare const MARKER: Readonly<Record<"FUNCTION" | "NON_FINITE" | "WRONG_TYPE" | "TOO_LONG" | "NOT_A_URL", string>>;
-export declare const JS_ERROR: Readonly<Record<"NOT_INITIALIZED" | "INIT_FAILED", readonly [TokenErrorCode, string]>>;
+export declare const JS_ERROR: Readonly<Record<"NOT_INITIALIZED" | "INIT_FAILED" | "ISOLATION_UNAVAILABLE", readonly [TokenErrorCode, string]>>;
 export declare const TOKEN_ERROR: ReadonlyMap<number, readonly [TokenErrorCode, string, string | undefined, string | undefined]>;
 export declare const WIRE: Readonly<Record<string, number>>;
 export declare const KEEPER_ERROR: Readonly<Record<string, string>>;

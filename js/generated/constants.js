@@ -17,6 +17,7 @@ export const MARKER = /* @__PURE__ */ Object.freeze({
 export const JS_ERROR = /* @__PURE__ */ Object.freeze({
   NOT_INITIALIZED: ["ERR_NOT_INITIALIZED", "call and await init() before using tokenkeeper"],
   INIT_FAILED: ["ERR_INIT_FAILED", "the tokenkeeper wasm module could not be loaded"],
+  ISOLATION_UNAVAILABLE: ["ERR_ISOLATION_UNAVAILABLE", "isolation \"worker\" needs SharedWorker or Worker, and neither can run here; use isolation \"page\""],
 });
 
 /** Messages of the keeper's errors, by code. */

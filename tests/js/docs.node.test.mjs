@@ -26,7 +26,7 @@ test(
       });
       assert.equal(code, 0, output);
       assert.doesNotMatch(output, /\[(warning|error)\]/i, output);
-      const entries = ["index", "decode", "testing", "react", "vue"].filter((name) =>
+      const entries = ["index", "decode", "isolated", "testing", "react", "vue"].filter((name) =>
         existsSync(join(ROOT, `js/${name}.d.ts`)),
       );
       const modules = await readdir(join(out, "modules"));

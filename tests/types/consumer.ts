@@ -143,6 +143,7 @@ const everyCode: Record<TokenErrorCode, true> = {
   ERR_DPOP_NOT_BOUND: true,
   ERR_DPOP_UNAVAILABLE: true,
   ERR_FETCH_NOT_ALLOWED: true,
+  ERR_ISOLATION_UNAVAILABLE: true,
   ERR_INIT_FAILED: true,
   ERR_INVALID_ARGUMENT: true,
   ERR_INVALID_GRANT: true,
@@ -194,6 +195,8 @@ const retryOptions: Required<NonNullable<KeeperOptions["retry"]>> = {
 };
 const options: Required<KeeperOptions> = {
   namespace: "app",
+  isolation: "page",
+  workerUrl: "/assets/tokenkeeper-worker.js",
   storage: "local",
   refresh: async (current: CurrentTokens) => {
     const sent: [string, string | undefined, string | undefined, number | undefined, "Bearer" | "DPoP"] = [
@@ -624,3 +627,17 @@ export {
   expiredToken,
   processKeys,
 };
+
+// isolation "worker" (API §7): the option on the `tokenkeeper` entry, and `tokenkeeper/isolated`.
+import { TokenKeeper as IsolatedKeeper, TokenError as IsolatedError } from "tokenkeeper/isolated";
+const isolatedOptions: KeeperOptions = {
+  isolation: "worker",
+  workerUrl: new URL("/assets/worker.js", "https://app.example.com"),
+  oauth: { tokenEndpoint: "https://id.example.com/token", clientId: "app" },
+};
+const isolatedKeeper: TokenKeeper = new IsolatedKeeper(isolatedOptions);
+void isolatedKeeper
+  .getAccessToken()
+  .catch((e: unknown) => e instanceof IsolatedError && e.code === "ERR_ISOLATION_UNAVAILABLE");
+// @ts-expect-error isolation is "page" or "worker"
+new IsolatedKeeper({ isolation: "tab" });
