@@ -1,10 +1,15 @@
 //! The simulator's side of the wire: reports written as `js/runtime/steps.js` writes them and
 //! steps read back from the JSON the facade's `advance` call answers with, so that every
-//! simulated refresh crosses the keeper's codec (`tokenkeeper::wire`) as a browser's does.
+//! simulated refresh crosses the keeper's codec (`tokenkeeper::wire`) as a browser's does; and
+//! every output the simulator carries out is written as the facade receives it and checked
+//! against the protocol's schema.
 
 use tokenkeeper::json::value::{self, Value};
+use tokenkeeper::keeper::Output;
+use tokenkeeper::protocol::check::check;
 use tokenkeeper::refresh::{Report, Step, TokenRequest};
 use tokenkeeper::tokens::{TokenSet, TokenType};
+use tokenkeeper::wire;
 
 /// A number as JSON (`-Infinity` travels as `null`, as `JSON.stringify` writes it).
 fn number(n: f64) -> String {
@@ -168,4 +173,11 @@ fn step(v: &Value) -> Step {
         "done" => Step::Done,
         other => panic!("a step the executor does not know: {other}"),
     }
+}
+
+/// Writes `output` as the facade receives it and checks it against the schema (`Output`).
+pub fn check_output(output: &Output) {
+    let json = wire::output(output);
+    let v = value::parse(&json).unwrap_or_else(|| panic!("not JSON: {json}"));
+    check(&v, "Output").unwrap_or_else(|e| panic!("an output off the schema: {e}: {json}"));
 }

@@ -464,6 +464,7 @@ impl World {
         let outputs = self.tabs[i].keeper.take_outputs();
         self.share_writes(i);
         for o in outputs {
+            codec::check_output(&o);
             match o {
                 Output::Event(e) => self.tabs[i].events.push(e),
                 Output::Post(m) => {
