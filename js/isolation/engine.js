@@ -70,6 +70,9 @@ export class Engine {
   /** @type {ErrorData | null} */
   #refused = null;
   #marker = "";
+  /** The Web Lock this engine holds while it lives (the pages' death signal), once held. */
+  /** @type {string | undefined} */
+  #lifeLock;
   /** Everything sent leaves in order, after what the keeper wrote is committed. */
   /** @type {Promise<unknown>} */
   #sending = Promise.resolve();
@@ -107,6 +110,19 @@ export class Engine {
     this.#vault = vault;
     const locks = /** @type {any} */ (globalThis).navigator?.locks;
     if (locks) locks.request(aliveLock, { mode: "shared" }, () => new Promise(() => {})).catch(() => {});
+    // This engine's own lock, held until the worker ends: a page waiting for it learns that the
+    // engine is gone (killed, crashed) and connects again (proxy.js). Held before any welcome.
+    const lifeLock = `tokenkeeper:${namespace}:engine:${randomId()}`;
+    if (locks) {
+      this.#lifeLock = await new Promise((held) => {
+        locks
+          .request(lifeLock, () => {
+            held(lifeLock);
+            return new Promise(() => {});
+          })
+          .catch(() => held(undefined));
+      });
+    }
     for (const area of [areas.session, areas.local]) area.watch((k) => void (k === key && save()));
     try {
       const keeper = new TokenKeeper({
@@ -161,7 +177,7 @@ export class Engine {
     const refused = this.#refused;
     if (refused) return this.#send(port, () => ({ t: "refused", error: refused }));
     this.#ports.add(port);
-    this.#send(port, () => ({ t: "welcome", marker: this.#marker, state: this.#state() }));
+    this.#send(port, () => ({ t: "welcome", marker: this.#marker, engineLock: this.#lifeLock, state: this.#state() }));
   }
 
   detach(/** @type {PagePort} */ port) {
