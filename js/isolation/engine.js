@@ -46,6 +46,15 @@ function randomId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** Whether a stored record's text is a session (not a sign-out's tombstone, not nothing). */
+function holdsSession(/** @type {string | null} */ text) {
+  try {
+    return text !== null && typeof JSON.parse(text)?.accessToken === "string";
+  } catch {
+    return false;
+  }
+}
+
 /** Whether another engine of `namespace` is running (it holds the lock `name`). */
 async function anotherEngineRuns(/** @type {string} */ name) {
   const locks = /** @type {any} */ (globalThis).navigator?.locks;
@@ -123,19 +132,51 @@ export class Engine {
           .catch(() => held(undefined));
       });
     }
-    for (const area of [areas.session, areas.local]) area.watch((k) => void (k === key && save()));
-    try {
-      const keeper = new TokenKeeper({
-        ...options,
-        // One engine for every tab: nothing to coordinate with. The fallback's engines do.
-        ...(shared ? { crossTab: false } : {}),
-        [ENGINE_HOOK]: (/** @type {import("./hook.js").EngineHook} */ hook) => void (this.#hook = hook),
+    // The dedicated fallback's engines each keep their own areas: after every committed write an
+    // engine says so (no content) on this channel, and a signed-out engine adopts the session
+    // the others wrote (a sign-in in another tab). Rotations, activity and sign-outs go over the
+    // keepers' own channel, as between page keepers.
+    const stored =
+      !shared && typeof BroadcastChannel === "function" ? new BroadcastChannel(`${aliveLock}:stored`) : null;
+    for (const area of [areas.session, areas.local]) {
+      area.watch((k) => {
+        if (k !== key) return;
+        save();
+        if (stored && vault) vault.flushed().then(() => stored.postMessage("stored"));
       });
-      for (const type of EVENTS)
-        keeper.on(type, (detail) => this.#broadcast({ t: "event", type, detail, state: this.#state() }));
-      this.#keeper = keeper;
-    } catch (e) {
-      this.#refused = errorData(e);
+    }
+    const makeKeeper = () => {
+      try {
+        const keeper = new TokenKeeper({
+          ...options,
+          // One engine for every tab: nothing to coordinate with. The fallback's engines do.
+          ...(shared ? { crossTab: false } : {}),
+          [ENGINE_HOOK]: (/** @type {import("./hook.js").EngineHook} */ hook) => void (this.#hook = hook),
+        });
+        for (const type of EVENTS)
+          keeper.on(type, (detail) => {
+            if (keeper === this.#keeper) this.#broadcast({ t: "event", type, detail, state: this.#state() });
+          });
+        this.#keeper = keeper;
+      } catch (e) {
+        this.#refused = errorData(e);
+      }
+    };
+    makeKeeper();
+    if (stored && vault) {
+      stored.onmessage = async () => {
+        const keeper = this.#keeper;
+        if (!keeper || keeper.accessToken !== undefined) return;
+        const latest = await vault.load();
+        if (!latest || !(holdsSession(latest.session) || holdsSession(latest.local))) return;
+        if (keeper !== this.#keeper || keeper.accessToken !== undefined) return;
+        if (latest.session === areas.session.getItem(key) && latest.local === areas.local.getItem(key)) return;
+        // A new keeper restores the areas as they now are, and tells the pages ("changed").
+        areas.session.load(key, latest.session);
+        areas.local.load(key, latest.local);
+        keeper.dispose();
+        makeKeeper();
+      };
     }
   }
 
