@@ -53,26 +53,38 @@ after(async () => {
   await browser?.close();
 });
 
-/** Kills the origin's SharedWorker(s) as a crash would: the browser closes the target. */
-async function killSharedWorkers() {
+/**
+ * Kills the keeper's workers as a crash would: the origin's SharedWorker is closed by the
+ * browser (CDP Target.closeTarget); dedicated workers, which the browser does not close that way,
+ * run close() through a DevTools session of their own.
+ */
+async function killWorkers(type = "shared_worker") {
   const { targetInfos } = await cdp.send("Target.getTargets");
-  const workers = targetInfos.filter((t) => t.type === "shared_worker");
-  assert.ok(workers.length > 0, "a SharedWorker runs");
-  for (const w of workers) await cdp.send("Target.closeTarget", { targetId: w.targetId });
-  return workers.map((w) => w.targetId);
+  const workers = targetInfos.filter((t) => t.type === type);
+  assert.ok(workers.length > 0, `a ${type} runs`);
+  for (const w of workers) {
+    if (type === "shared_worker") await cdp.send("Target.closeTarget", { targetId: w.targetId });
+    else {
+      const { sessionId } = await cdp.send("Target.attachToTarget", { targetId: w.targetId, flatten: false });
+      const close = { id: 1, method: "Runtime.evaluate", params: { expression: "close()" } };
+      await cdp.send("Target.sendMessageToTarget", { sessionId, message: JSON.stringify(close) });
+    }
+  }
 }
 
-async function openIsolated(context, issuer, options) {
+async function openIsolated(context, issuer, options, query = "") {
   const page = await context.newPage();
-  await page.goto(`${issuer.origin}/pages/isolated.html?options=${encodeURIComponent(JSON.stringify(options))}`);
+  await page.goto(
+    `${issuer.origin}/pages/isolated.html?options=${encodeURIComponent(JSON.stringify(options))}${query}`,
+  );
   await page.waitForFunction(() => document.getElementById("out").textContent === "ready");
   return page;
 }
 
 /** Two tabs signed in to one session; both then ask for a refresh, which `fault` disturbs. */
-async function refreshInFlight(context, issuer, options) {
-  const a = await openIsolated(context, issuer, options);
-  const b = await openIsolated(context, issuer, options);
+async function refreshInFlight(context, issuer, options, query = "") {
+  const a = await openIsolated(context, issuer, options, query);
+  const b = await openIsolated(context, issuer, options, query);
   await a.evaluate((t) => window.keeper.setTokens(t), issuerSignIn(issuer, { ttl: 300 }));
   await until(() => b.evaluate(() => window.keeper.accessToken !== undefined), "the second tab signed in");
   const before = await a.evaluate(() => window.keeper.accessToken);
@@ -89,43 +101,55 @@ async function refreshInFlight(context, issuer, options) {
   return { tabs: [a, b], before };
 }
 
-test("the SharedWorker killed while its refresh request waits at the server: both tabs answered again within seconds, the session kept, no refresh token spent twice", async (t) => {
-  const issuer = await startIssuer({ accessTokenTtl: 300 });
-  const context = await browser.newContext();
-  try {
-    issuer.failNext("hang"); // the request reaches the server, which neither answers nor spends it
-    const { tabs, before } = await refreshInFlight(context, issuer, oauthOptions(issuer));
-    const killedAt = Date.now();
-    await killSharedWorkers();
-    const answers = await Promise.all(
-      tabs.map((p) =>
-        p.evaluate(() => Promise.race([window.answer, new Promise((r) => setTimeout(() => r({ hung: true }), 8000))])),
-      ),
-    );
-    const recovered = Math.max(...answers.map((a) => a.at)) - killedAt;
-    recordText("isolation: worker killed", `both tabs answered ${recovered} ms after the kill`);
-    t.diagnostic(`both tabs answered ${recovered} ms after the kill`);
-    for (const a of answers) assert.deepEqual(Object.keys(a).sort(), ["at", "ok"], `answered: ${JSON.stringify(a)}`);
-    assert.ok(recovered < 5000, `answered ${recovered} ms after the kill`);
-    const tokens = await Promise.all(tabs.map((p) => p.evaluate(() => window.keeper.getAccessToken())));
-    assert.equal(tokens[0], tokens[1], "one session in both tabs");
-    assert.notEqual(tokens[0], before, "refreshed by the new worker");
-    // The new worker refreshed with the refresh token the hanging request had presented (the
-    // server had not spent it), and the session goes on.
-    assert.equal(presented(issuer).length, 2);
-    assert.equal(presented(issuer)[0], presented(issuer)[1]);
-    await tabs[1].evaluate(() => window.keeper.refresh());
-    assert.equal(anySpentPresentedAgain(issuer), false, "no refresh token presented after it was spent");
-    assert.equal(issuer.stats.reuseDetections, 0);
-    for (const page of tabs) {
-      const cleared = await page.evaluate(() => window.events.filter((e) => e.type === "cleared").length);
-      assert.equal(cleared, 0, "nobody signed out");
+for (const [mode, type, query] of [
+  ["SharedWorker", "shared_worker", ""],
+  ["dedicated-worker fallback", "worker", "&noShared=1"],
+]) {
+  test(`${mode}: the worker killed while its refresh request waits at the server: both tabs answered again within seconds, the session kept, no refresh token spent twice`, async (t) => {
+    const issuer = await startIssuer({ accessTokenTtl: 300 });
+    const context = await browser.newContext();
+    try {
+      issuer.failNext("hang"); // the request reaches the server, which neither answers nor spends it
+      const { tabs, before } = await refreshInFlight(context, issuer, oauthOptions(issuer), query);
+      const killedAt = Date.now();
+      await killWorkers(type);
+      const answers = await Promise.all(
+        tabs.map((p) =>
+          p.evaluate(() =>
+            Promise.race([window.answer, new Promise((r) => setTimeout(() => r({ hung: true }), 8000))]),
+          ),
+        ),
+      );
+      const recovered = Math.max(...answers.map((a) => a.at)) - killedAt;
+      recordText("isolation: worker killed", `${mode}: both tabs answered ${recovered} ms after the kill`);
+      t.diagnostic(`${mode}: both tabs answered ${recovered} ms after the kill`);
+      for (const a of answers) assert.deepEqual(Object.keys(a).sort(), ["at", "ok"], `answered: ${JSON.stringify(a)}`);
+      assert.ok(recovered < 5000, `answered ${recovered} ms after the kill`);
+      const tokens = await Promise.all(tabs.map((p) => p.evaluate(() => window.keeper.getAccessToken())));
+      assert.equal(tokens[0], tokens[1], "one session in both tabs");
+      assert.notEqual(tokens[0], before, "refreshed by the new worker");
+      // The new worker refreshed with the refresh token the hanging request had presented (the
+      // server had not spent it), and the session goes on.
+      assert.equal(presented(issuer).length, 2);
+      assert.equal(presented(issuer)[0], presented(issuer)[1]);
+      // The rotated refresh token is on disk before a page hears of the refresh: the worker
+      // killed at once after an answer restarts with it.
+      await tabs[1].evaluate(() => window.keeper.refresh());
+      await killWorkers(type);
+      await tabs[0].evaluate(() => window.keeper.refresh());
+      assert.equal(presented(issuer).length, 4);
+      assert.equal(anySpentPresentedAgain(issuer), false, "no refresh token presented after it was spent");
+      assert.equal(issuer.stats.reuseDetections, 0);
+      for (const page of tabs) {
+        const cleared = await page.evaluate(() => window.events.filter((e) => e.type === "cleared").length);
+        assert.equal(cleared, 0, "nobody signed out");
+      }
+    } finally {
+      await context.close();
+      await issuer.close();
     }
-  } finally {
-    await context.close();
-    await issuer.close();
-  }
-});
+  });
+}
 
 test("the SharedWorker killed after the server rotated but before its answer arrived: the new worker presents the spent refresh token once, and reuse detection signs every tab out (as in page mode)", async () => {
   const issuer = await startIssuer({ accessTokenTtl: 300 });
@@ -135,7 +159,7 @@ test("the SharedWorker killed after the server rotated but before its answer arr
     const withheld = new Promise((resolve) => (withholdNext = resolve));
     const { tabs } = await refreshInFlight(context, issuer, oauthOptions(issuer));
     const release = await withheld; // the server spent the refresh token; its answer waits here
-    await killSharedWorkers();
+    await killWorkers();
     release(); // to a closed connection
     const answers = await Promise.all(tabs.map((p) => p.evaluate(() => window.answer)));
     for (const a of answers) assert.equal(a.code, "ERR_INVALID_GRANT", JSON.stringify(a));
