@@ -206,3 +206,36 @@ test("a token endpoint that never answers: the callers settle after requestTimeo
     await issuer.close();
   }
 });
+
+test("a token endpoint slower than requestTimeoutMs that still rotates: the server sees the refresh token twice and reuse detection ends the session at the next refresh (as in page mode)", async () => {
+  const issuer = await startIssuer({ accessTokenTtl: 300 });
+  const context = await browser.newContext();
+  try {
+    issuer.failNext("slow", { delayMs: 2500 }); // answers (and rotates) after the keeper gave up
+    const options = oauthOptions(issuer, { requestTimeoutMs: 1000, retry: { baseDelayMs: 200, maxDelayMs: 400 } });
+    const { tabs } = await refreshInFlight(context, issuer, options);
+    // The retry arrives first here (the test issuer spends a slow request's token only when it
+    // answers); a real server would spend it on arrival and refuse the retry. Either way the
+    // server sees the token twice and revokes the session: the next refresh ends it everywhere.
+    await until(() => issuer.stats.reuseDetections === 1, "the late answer spent the presented token", 6000);
+    const next = await tabs[0].evaluate(() =>
+      window.keeper.refresh().then(
+        () => "ok",
+        (e) => e.code,
+      ),
+    );
+    assert.equal(next, "ERR_INVALID_GRANT");
+    for (const page of tabs) {
+      await until(() => page.evaluate(() => window.keeper.accessToken === undefined), "signed out", 3000);
+      const reasons = await page.evaluate(() =>
+        window.events.filter((e) => e.type === "cleared").map((e) => e.detail.reason),
+      );
+      assert.deepEqual(reasons, ["invalid_grant"]);
+    }
+    assert.equal(issuer.stats.reuseDetections, 1);
+    assert.equal(presented(issuer)[0], presented(issuer)[1], "the retry presented the same refresh token");
+  } finally {
+    await context.close();
+    await issuer.close();
+  }
+});
