@@ -46,12 +46,14 @@ function randomId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Whether a stored record's text is a session (not a sign-out's tombstone, not nothing). */
-function holdsSession(/** @type {string | null} */ text) {
+/** When the session in a stored record's text began (epoch ms); 0 for a sign-out's tombstone,
+ *  nothing, or anything else. */
+function signedInAt(/** @type {string | null} */ text) {
   try {
-    return text !== null && typeof JSON.parse(text)?.accessToken === "string";
+    const record = text === null ? null : JSON.parse(text);
+    return typeof record?.accessToken === "string" && typeof record.signedInAt === "number" ? record.signedInAt : 0;
   } catch {
-    return false;
+    return 0;
   }
 }
 
@@ -109,8 +111,11 @@ export class Engine {
     const aliveLock = `tokenkeeper:${namespace}:engine`;
     const vault = await Vault.open(namespace);
     const entry = vault ? await vault.load() : null;
-    const keepSession = entry !== null && (entry.marker === marker || (await anotherEngineRuns(aliveLock)));
-    this.#marker = keepSession && entry ? entry.marker : randomId();
+    // The origin's marker for this namespace, shared by all its engines (made now if none).
+    const kept = vault ? await vault.marker(randomId(), null) : randomId();
+    const keepSession = entry !== null && (kept === marker || (await anotherEngineRuns(aliveLock)));
+    // Something was kept but no page of that browser session is here: a new marker.
+    this.#marker = entry === null || keepSession || !vault ? kept : await vault.marker(randomId(), kept);
     areas.session.load(key, keepSession && entry ? entry.session : null);
     areas.local.load(key, entry ? entry.local : null);
     const save = () =>
@@ -133,8 +138,8 @@ export class Engine {
       });
     }
     // The dedicated fallback's engines each keep their own areas: after every committed write an
-    // engine says so (no content) on this channel, and a signed-out engine adopts the session
-    // the others wrote (a sign-in in another tab). Rotations, activity and sign-outs go over the
+    // engine says so (no content) on this channel, and a signed-out engine adopts a session the
+    // others wrote that began after its own sign-out (a sign-in in another tab). Rotations, activity and sign-outs go over the
     // keepers' own channel, as between page keepers.
     const stored =
       !shared && typeof BroadcastChannel === "function" ? new BroadcastChannel(`${aliveLock}:stored`) : null;
@@ -145,6 +150,9 @@ export class Engine {
         if (stored && vault) vault.flushed().then(() => stored.postMessage("stored"));
       });
     }
+    // When this engine's keeper last signed out: a session begun before then is the one that
+    // ended (another engine's record of it, written before that engine heard), never adopted.
+    let signedOutAt = 0;
     const makeKeeper = () => {
       try {
         const keeper = new TokenKeeper({
@@ -153,6 +161,7 @@ export class Engine {
           ...(shared ? { crossTab: false } : {}),
           [ENGINE_HOOK]: (/** @type {import("./hook.js").EngineHook} */ hook) => void (this.#hook = hook),
         });
+        keeper.on("cleared", () => void (signedOutAt = Date.now()));
         for (const type of EVENTS)
           keeper.on(type, (detail) => {
             if (keeper === this.#keeper) this.#broadcast({ t: "event", type, detail, state: this.#state() });
@@ -168,7 +177,7 @@ export class Engine {
         const keeper = this.#keeper;
         if (!keeper || keeper.accessToken !== undefined) return;
         const latest = await vault.load();
-        if (!latest || !(holdsSession(latest.session) || holdsSession(latest.local))) return;
+        if (!latest || Math.max(signedInAt(latest.session), signedInAt(latest.local)) <= signedOutAt) return;
         if (keeper !== this.#keeper || keeper.accessToken !== undefined) return;
         if (latest.session === areas.session.getItem(key) && latest.local === areas.local.getItem(key)) return;
         // A new keeper restores the areas as they now are, and tells the pages ("changed").
