@@ -253,3 +253,36 @@ test("a token endpoint slower than requestTimeoutMs that still rotates: the serv
     await issuer.close();
   }
 });
+
+test("dedicated-worker fallback: every tab's worker killed at once (tabs opened before the sign-in): each new worker restores the session", async () => {
+  const issuer = await startIssuer({ accessTokenTtl: 300 });
+  const context = await browser.newContext();
+  try {
+    const query = "&noShared=1";
+    const tabs = [];
+    for (let i = 0; i < 3; i++) tabs.push(await openIsolated(context, issuer, oauthOptions(issuer), query));
+    await tabs[0].evaluate((t) => window.keeper.setTokens(t), issuerSignIn(issuer, { ttl: 300 }));
+    const token = await tabs[0].evaluate(() => window.keeper.accessToken);
+    for (const page of tabs) {
+      await until(async () => (await page.evaluate(() => window.keeper.accessToken)) === token, "signed in");
+    }
+    await Promise.all(tabs.map((page) => killWorkers(page)));
+    await sleep(300);
+    const after = await Promise.all(
+      tabs.map((page) =>
+        page.evaluate(
+          (token) =>
+            window.keeper.getAccessToken().then(
+              (t) => t === token || "another token",
+              (e) => e.code,
+            ),
+          token,
+        ),
+      ),
+    );
+    assert.deepEqual(after, [true, true, true]);
+  } finally {
+    await context.close();
+    await issuer.close();
+  }
+});
