@@ -46,6 +46,17 @@ function randomId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** When the session in a stored record's text began (epoch ms); 0 for a sign-out's tombstone,
+ *  nothing, or anything else. */
+function signedInAt(/** @type {string | null} */ text) {
+  try {
+    const record = text === null ? null : JSON.parse(text);
+    return typeof record?.accessToken === "string" && typeof record.signedInAt === "number" ? record.signedInAt : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** Whether another engine of `namespace` is running (it holds the lock `name`). */
 async function anotherEngineRuns(/** @type {string} */ name) {
   const locks = /** @type {any} */ (globalThis).navigator?.locks;
@@ -70,6 +81,9 @@ export class Engine {
   /** @type {ErrorData | null} */
   #refused = null;
   #marker = "";
+  /** The Web Lock this engine holds while it lives (the pages' death signal), once held. */
+  /** @type {string | undefined} */
+  #lifeLock;
   /** Everything sent leaves in order, after what the keeper wrote is committed. */
   /** @type {Promise<unknown>} */
   #sending = Promise.resolve();
@@ -97,8 +111,11 @@ export class Engine {
     const aliveLock = `tokenkeeper:${namespace}:engine`;
     const vault = await Vault.open(namespace);
     const entry = vault ? await vault.load() : null;
-    const keepSession = entry !== null && (entry.marker === marker || (await anotherEngineRuns(aliveLock)));
-    this.#marker = keepSession && entry ? entry.marker : randomId();
+    // The origin's marker for this namespace, shared by all its engines (made now if none).
+    const kept = vault ? await vault.marker(randomId(), null) : randomId();
+    const keepSession = entry !== null && (kept === marker || (await anotherEngineRuns(aliveLock)));
+    // Something was kept but no page of that browser session is here: a new marker.
+    this.#marker = entry === null || keepSession || !vault ? kept : await vault.marker(randomId(), kept);
     areas.session.load(key, keepSession && entry ? entry.session : null);
     areas.local.load(key, entry ? entry.local : null);
     const save = () =>
@@ -107,19 +124,68 @@ export class Engine {
     this.#vault = vault;
     const locks = /** @type {any} */ (globalThis).navigator?.locks;
     if (locks) locks.request(aliveLock, { mode: "shared" }, () => new Promise(() => {})).catch(() => {});
-    for (const area of [areas.session, areas.local]) area.watch((k) => void (k === key && save()));
-    try {
-      const keeper = new TokenKeeper({
-        ...options,
-        // One engine for every tab: nothing to coordinate with. The fallback's engines do.
-        ...(shared ? { crossTab: false } : {}),
-        [ENGINE_HOOK]: (/** @type {import("./hook.js").EngineHook} */ hook) => void (this.#hook = hook),
+    // This engine's own lock, held until the worker ends: a page waiting for it learns that the
+    // engine is gone (killed, crashed) and connects again (proxy.js). Held before any welcome.
+    const lifeLock = `tokenkeeper:${namespace}:engine:${randomId()}`;
+    if (locks) {
+      this.#lifeLock = await new Promise((held) => {
+        locks
+          .request(lifeLock, () => {
+            held(lifeLock);
+            return new Promise(() => {});
+          })
+          .catch(() => held(undefined));
       });
-      for (const type of EVENTS)
-        keeper.on(type, (detail) => this.#broadcast({ t: "event", type, detail, state: this.#state() }));
-      this.#keeper = keeper;
-    } catch (e) {
-      this.#refused = errorData(e);
+    }
+    // The dedicated fallback's engines each keep their own areas: after every committed write an
+    // engine says so (no content) on this channel, and a signed-out engine adopts a session the
+    // others wrote that began after its own sign-out (a sign-in in another tab). Rotations, activity and sign-outs go over the
+    // keepers' own channel, as between page keepers.
+    const stored =
+      !shared && typeof BroadcastChannel === "function" ? new BroadcastChannel(`${aliveLock}:stored`) : null;
+    for (const area of [areas.session, areas.local]) {
+      area.watch((k) => {
+        if (k !== key) return;
+        save();
+        if (stored && vault) vault.flushed().then(() => stored.postMessage("stored"));
+      });
+    }
+    // When this engine's keeper last signed out: a session begun before then is the one that
+    // ended (another engine's record of it, written before that engine heard), never adopted.
+    let signedOutAt = 0;
+    const makeKeeper = () => {
+      try {
+        const keeper = new TokenKeeper({
+          ...options,
+          // One engine for every tab: nothing to coordinate with. The fallback's engines do.
+          ...(shared ? { crossTab: false } : {}),
+          [ENGINE_HOOK]: (/** @type {import("./hook.js").EngineHook} */ hook) => void (this.#hook = hook),
+        });
+        keeper.on("cleared", () => void (signedOutAt = Date.now()));
+        for (const type of EVENTS)
+          keeper.on(type, (detail) => {
+            if (keeper === this.#keeper) this.#broadcast({ t: "event", type, detail, state: this.#state() });
+          });
+        this.#keeper = keeper;
+      } catch (e) {
+        this.#refused = errorData(e);
+      }
+    };
+    makeKeeper();
+    if (stored && vault) {
+      stored.onmessage = async () => {
+        const keeper = this.#keeper;
+        if (!keeper || keeper.accessToken !== undefined) return;
+        const latest = await vault.load();
+        if (!latest || Math.max(signedInAt(latest.session), signedInAt(latest.local)) <= signedOutAt) return;
+        if (keeper !== this.#keeper || keeper.accessToken !== undefined) return;
+        if (latest.session === areas.session.getItem(key) && latest.local === areas.local.getItem(key)) return;
+        // A new keeper restores the areas as they now are, and tells the pages ("changed").
+        areas.session.load(key, latest.session);
+        areas.local.load(key, latest.local);
+        keeper.dispose();
+        makeKeeper();
+      };
     }
   }
 
@@ -161,7 +227,7 @@ export class Engine {
     const refused = this.#refused;
     if (refused) return this.#send(port, () => ({ t: "refused", error: refused }));
     this.#ports.add(port);
-    this.#send(port, () => ({ t: "welcome", marker: this.#marker, state: this.#state() }));
+    this.#send(port, () => ({ t: "welcome", marker: this.#marker, engineLock: this.#lifeLock, state: this.#state() }));
   }
 
   detach(/** @type {PagePort} */ port) {

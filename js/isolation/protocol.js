@@ -56,7 +56,10 @@
  * The engine's message to a page: the session's marker once connected (or why the keeper
  * could not start), replies by request id, and the engine keeper's events — each with the
  * state after it, which the page's getters read.
- * @typedef {{ t: "welcome", marker: string, state: EngineState }
+ * `engineLock` names the Web Lock the engine holds for as long as it lives: a page that asks
+ * for it is granted it only once the engine is gone (the worker was killed or crashed), and
+ * then connects again.
+ * @typedef {{ t: "welcome", marker: string, engineLock: string | undefined, state: EngineState }
  *   | { t: "refused", error: ErrorData }
  *   | { t: "reply", id: number, ok: true, value: unknown, state: EngineState }
  *   | { t: "reply", id: number, ok: false, error: ErrorData, state: EngineState }

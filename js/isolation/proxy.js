@@ -69,8 +69,14 @@ export class IsolatedKeeper {
   #state = SIGNED_OUT;
   /** @type {Map<string, Set<(detail: any) => void>>} */
   #listeners = new Map();
-  /** @type {Map<number, { resolve: (v: any) => void, reject: (e: unknown) => void }>} */
+  /** Calls sent and not yet answered, with their message: sent again to a new engine. */
+  /** @type {Map<number, { resolve: (v: any) => void, reject: (e: unknown) => void, message: PageMessage }>} */
   #pending = new Map();
+  /** What a reconnection sends again: the hello's options and the worker's URL. */
+  /** @type {{ options: object, workerUrl: string | URL | undefined }} */
+  #start;
+  /** Stops waiting for the current engine's death (see #watch). */
+  #unwatch = () => {};
   #nextId = 1;
   /** Why the engine cannot serve this keeper (bad options, no wasm, the worker failed). */
   /** @type {ErrorData | null} */
@@ -114,18 +120,73 @@ export class IsolatedKeeper {
       throw invalidArgument("options could not be read (a getter threw, a cycle, or a BigInt)");
     }
     const namespace = typeof rest.namespace === "string" ? rest.namespace : "tokenkeeper";
-    const started = startWorker(/** @type {string | URL | undefined} */ (workerUrl));
-    if (!started) throw unavailable();
     this.#namespace = namespace;
+    this.#start = { options: json, workerUrl: /** @type {string | URL | undefined} */ (workerUrl) };
+    const started = this.#connect();
+    if (!started) throw unavailable();
     this.#port = started.port;
     this.#target = started.target;
-    this.#port.onmessage = (/** @type {MessageEvent<EngineMessage>} */ event) => this.#receive(event.data);
-    // The worker script failed to load or to run: nothing will answer.
-    this.#target.addEventListener("error", () =>
-      this.#refuse({ code: unavailable().code, message: unavailable().message }),
-    );
-    this.#post({ t: "hello", namespace, options: json, marker: marker(namespace, undefined) });
     this.#stopListening = listenToPage({ wake: () => void this.#request("wake", {}).catch(() => {}) });
+  }
+
+  /** Starts (or joins) the worker and says hello; null where no worker can run. */
+  #connect() {
+    const started = startWorker(this.#start.workerUrl);
+    if (!started) return null;
+    const { port, target } = started;
+    port.onmessage = (/** @type {MessageEvent<EngineMessage>} */ event) => {
+      if (port === this.#port) this.#receive(event.data);
+    };
+    // The worker script failed to load or to run: nothing will answer.
+    target.addEventListener("error", () => {
+      if (port === this.#port) this.#refuse({ code: unavailable().code, message: unavailable().message });
+    });
+    this.#port = port;
+    this.#target = target;
+    this.#post({
+      t: "hello",
+      namespace: this.#namespace,
+      options: this.#start.options,
+      marker: marker(this.#namespace, undefined),
+    });
+    return started;
+  }
+
+  /**
+   * Waits for the engine's own Web Lock, which it holds while it lives: the lock is granted
+   * only once the worker is gone (killed, crashed, ended by the browser), and then this keeper
+   * connects to a new one. Without Web Locks there is no such signal.
+   */
+  #watch(/** @type {string | undefined} */ lock) {
+    this.#unwatch();
+    const locks = /** @type {any} */ (globalThis).navigator?.locks;
+    if (!lock || !locks || typeof AbortController !== "function") return;
+    const abort = new AbortController();
+    this.#unwatch = () => abort.abort();
+    const port = this.#port;
+    locks
+      .request(lock, { signal: abort.signal }, () => {
+        if (this.#live && port === this.#port) this.#reconnect();
+      })
+      .catch(() => {});
+  }
+
+  /**
+   * The engine is gone: a new worker (the origin's new SharedWorker, or this tab's new Worker)
+   * restores the session from its sealed record, and every call still waiting for an answer
+   * is sent to it again. Each call can be repeated: access, refresh, authorize, dpopProof and
+   * dpopThumbprint ask again (a refresh presents the refresh token the engine persisted, which
+   * the lost one did not spend unless the server answered); setTokens, clear, touch and wake set
+   * the same state again; an afterResponse reaches an engine that did not authorize that request
+   * and answers "no retry" at worst. Listeners stay on this keeper: the new engine sends events.
+   */
+  #reconnect() {
+    this.#unwatch();
+    const old = this.#port;
+    if (old instanceof MessagePort) old.close();
+    else old.terminate();
+    if (!this.#connect()) return this.#refuse({ code: unavailable().code, message: unavailable().message });
+    for (const { message } of this.#pending.values()) this.#post(message);
   }
 
   #post(/** @type {PageMessage} */ message) {
@@ -137,6 +198,7 @@ export class IsolatedKeeper {
     switch (m.t) {
       case "welcome": {
         marker(this.#namespace, m.marker);
+        this.#watch(m.engineLock);
         const was = this.#state.accessToken;
         this.#state = m.state;
         if (m.state.accessToken !== was) {
@@ -187,9 +249,10 @@ export class IsolatedKeeper {
     if (!this.#live) return Promise.reject(disposed());
     if (this.#refused) return Promise.reject(errorFromReply(this.#refused));
     const id = this.#nextId++;
+    const message = /** @type {PageMessage} */ ({ t: "call", id, op, args });
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#post(/** @type {PageMessage} */ ({ t: "call", id, op, args }));
+      this.#pending.set(id, { resolve, reject, message });
+      this.#post(message);
     });
   }
 
@@ -327,6 +390,7 @@ export class IsolatedKeeper {
     if (!this.#live) return;
     this.#post({ t: "bye" });
     this.#live = false;
+    this.#unwatch();
     this.#listeners.clear();
     this.#stopListening();
     const pending = [...this.#pending.values()];

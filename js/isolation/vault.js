@@ -123,6 +123,37 @@ export class Vault {
     });
   }
 
+  /**
+   * The namespace's session marker (engine.js), one for every engine of the origin: the one kept,
+   * else `proposed`; with `replacing`, `proposed` also takes the place of `replacing` (a closed
+   * browser's marker). Read and written in one transaction, so engines starting together agree
+   * — the dedicated fallback's engines, restarted at once after a crash, must all recognise
+   * their pages. The marker is no secret from the page (its sessionStorage holds it).
+   * @param {string} proposed
+   * @param {string | null} replacing
+   * @returns {Promise<string>}
+   */
+  marker(proposed, replacing) {
+    return new Promise((resolve) => {
+      let result = proposed;
+      try {
+        const tx = this.#db.transaction(STORE, "readwrite", { durability: "strict" });
+        const store = tx.objectStore(STORE);
+        const name = `marker:${this.#namespace}`;
+        const kept = store.get(name);
+        kept.onsuccess = () => {
+          const current = typeof kept.result === "string" ? kept.result : null;
+          if (current === null || current === replacing) store.put(proposed, name);
+          else result = current;
+        };
+        tx.oncomplete = () => resolve(result);
+        tx.onerror = tx.onabort = () => resolve(result);
+      } catch {
+        resolve(result);
+      }
+    });
+  }
+
   /** Resolves once every write so far is committed. */
   flushed() {
     return this.#writes;

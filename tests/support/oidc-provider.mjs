@@ -24,6 +24,7 @@ export async function startProvider({ dpop = false } = {}) {
   );
   const issuer = site.url;
   const redirect = `${issuer}/pages/keeper.html`;
+  const isolatedRedirect = `${issuer}/pages/isolated.html`;
   provider = new Provider(issuer, {
     clients: [
       {
@@ -32,7 +33,7 @@ export async function startProvider({ dpop = false } = {}) {
         application_type: "web",
         grant_types: ["authorization_code", "refresh_token"],
         response_types: ["code"],
-        redirect_uris: [redirect],
+        redirect_uris: [redirect, isolatedRedirect],
         ...(dpop ? { dpop_bound_access_tokens: true } : {}),
       },
     ],
@@ -65,7 +66,7 @@ export async function startProvider({ dpop = false } = {}) {
       if (err.error !== "use_dpop_nonce") proofProblems.push(`${event}: ${err.error} ${err.error_description ?? ""}`);
     });
   }
-  return { issuer, redirect, proofProblems, close: () => site.close() };
+  return { issuer, redirect, isolatedRedirect, provider, proofProblems, close: () => site.close() };
 }
 
 /**
