@@ -117,10 +117,13 @@ function assertNoRefreshToken(text, where) {
   }
 }
 
+// 20 s rather than the issue's 60 s, for the suite's time: four token lifetimes.
+// TOKENKEEPER_ISOLATION_RUN_S=60 runs the issue's full minute.
+const RUN_S = Number(process.env.TOKENKEEPER_ISOLATION_RUN_S ?? 20);
+
 for (const mode of ["SharedWorker", "dedicated-worker fallback"]) {
   const query = mode === "SharedWorker" ? "" : "&noShared=1";
-  // 20 s rather than the issue's 60 s, for the suite's time: four token lifetimes.
-  test(`${mode}: five tabs, 5-s tokens, 20 s: one refresh per lifetime, none presented twice, one fresh token everywhere, a new tab signed in at once, clear() everywhere within a second; no refresh token in any page`, async () => {
+  test(`${mode}: five tabs, 5-s tokens, ${RUN_S} s: one refresh per lifetime, none presented twice, one fresh token everywhere, a new tab signed in at once, clear() everywhere within a second; no refresh token in any page`, async (t) => {
     const issuer = await startIssuer({ accessTokenTtl: 5 });
     const context = await browser.newContext();
     try {
@@ -131,7 +134,7 @@ for (const mode of ["SharedWorker", "dedicated-worker fallback"]) {
       for (let i = 1; i < 4; i++) tabs.push(await openIsolated(context, issuer, options, query));
       await Promise.all(tabs.map((p) => until(async () => (await heldToken(p)) !== undefined, "every tab signed in")));
       const started = Date.now();
-      await sleep(20_000);
+      await sleep(RUN_S * 1000);
       // A new tab joins the running session at once.
       const opened = Date.now();
       const late = await openIsolated(context, issuer, options, query);
@@ -145,6 +148,7 @@ for (const mode of ["SharedWorker", "dedicated-worker fallback"]) {
       // tabs would make five times as many requests.
       assert.ok(requests.length >= 4, `refreshes happened (${requests.length})`);
       assert.ok(requests.length <= Math.ceil(seconds / 2.5) + 1, `${requests.length} refreshes in ${seconds} s`);
+      t.diagnostic(`${requests.length} refresh requests in ${seconds.toFixed(1)} s`);
       const presented = requests.map((r) => r.refreshTokenFingerprint);
       assert.equal(new Set(presented).size, presented.length, "no refresh token presented twice");
       assert.equal(issuer.stats.reuseDetections, 0);
