@@ -15,6 +15,7 @@ import { StepRunner } from "./runtime/steps.js";
 import { DpopKey } from "./runtime/dpop-key.js";
 import { postRevocation } from "./runtime/http.js";
 import { platformFetch } from "./runtime/globals.js";
+import { authorizedRequest, fetchArguments, replayable, responseFacts } from "./runtime/fetch-init.js";
 import { ENGINE_HOOK } from "./isolation/hook.js";
 
 /** @typedef {import("./generated/protocol.js").Output} Output */
@@ -40,36 +41,6 @@ function reportListenerError(/** @type {unknown} */ error) {
     queueMicrotask(() => {
       throw error;
     });
-}
-
-/** Whether a request's body can be sent a second time (a stream cannot). */
-function replayable(/** @type {unknown} */ input, /** @type {RequestInit | undefined} */ init) {
-  const isRequest = typeof Request === "function" && input instanceof Request;
-  const body = init && "body" in init ? init.body : isRequest ? /** @type {Request} */ (input).body : null;
-  if (body == null) return true;
-  if (typeof ReadableStream !== "undefined" && body instanceof ReadableStream) {
-    // A Request's own body is a stream too, but Request#clone() replays it.
-    return !(init && "body" in init) && isRequest;
-  }
-  return true;
-}
-
-/**
- * keeper.fetch's redirect mode: the app's, except that a request that must not follow
- * redirects (its URL is inside `allowedOrigins` only by a path prefix, where a same-origin
- * redirect would carry the token out of it) never follows: "manual" rather than "error", so
- * the app gets the redirect as a response (opaque in browsers, the 3xx in Node) instead of
- * a failure it cannot tell from being offline.
- * @returns {RequestRedirect}
- */
-function redirectMode(
-  /** @type {unknown} */ input,
-  /** @type {RequestInit | null | undefined} */ init,
-  /** @type {boolean} */ follow,
-) {
-  const isRequest = typeof Request === "function" && input instanceof Request;
-  const asked = init?.redirect ?? (isRequest ? /** @type {Request} */ (input).redirect : "follow");
-  return follow || asked === "error" || asked === "manual" ? asked : "manual";
 }
 
 /** A random seed for the keeper's jitter and DPoP proof ids. */
@@ -389,13 +360,7 @@ export class TokenKeeper {
    */
   async fetch(input, init) {
     this.#live();
-    if (init !== undefined && init !== null && typeof init !== "object") {
-      throw invalidArgument("keeper.fetch: init must be an object");
-    }
-    const isRequest = typeof Request === "function" && input instanceof Request;
-    const method =
-      init && init.method !== undefined ? init.method : isRequest ? /** @type {Request} */ (input).method : "GET";
-    if (typeof method !== "string") throw invalidArgument("keeper.fetch: method must be a string");
+    const { method } = fetchArguments(input, init);
     // Resolved exactly as fetch resolves it, and that URL is the one fetched.
     const href = resolveUrl(input);
     const may = this.#call("mayFetch", { href: href ?? "", method });
@@ -409,19 +374,11 @@ export class TokenKeeper {
       const authorized = /** @type {any} */ (this.#call("authorize", { href, method, token }));
       if (authorized.e) throw errorFromReply(authorized.e);
       const granted = authorized.r;
-      const headers = new Headers(init?.headers ?? (isRequest ? /** @type {Request} */ (input).headers : undefined));
-      headers.set("authorization", granted.header);
-      if (granted.dpop) headers.set("dpop", await this.#sign(granted.dpop));
-      const request = isRequest ? /** @type {Request} */ (input).clone() : href;
-      const redirect = redirectMode(input, init, granted.follow);
-      const response = await platformFetch(request, { ...init, headers, redirect });
+      const proof = granted.dpop ? await this.#sign(granted.dpop) : undefined;
+      const response = await platformFetch(...authorizedRequest(input, init, href, { ...granted, proof }));
       const next = this.#call("afterResponse", {
-        // The 401 decision is about the URL that answered, after any redirect.
-        href: response.redirected && response.url ? response.url : href,
-        status: response.status,
+        ...responseFacts(response, href),
         version: granted.version,
-        wwwAuthenticate: response.headers.get("www-authenticate") ?? undefined,
-        dpopNonce: response.headers.get("dpop-nonce") ?? undefined,
         replayable: canReplay,
         nonceRetried,
       })?.r;

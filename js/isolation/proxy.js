@@ -11,7 +11,7 @@ import { optionsJson, tokenSetFields } from "../runtime/token-fields.js";
 import { listenToPage, resolveUrl } from "../runtime/page.js";
 import { platformFetch } from "../runtime/globals.js";
 import { startWorker } from "./start.js";
-import { redirectMode, replayable } from "./fetch-init.js";
+import { authorizedRequest, fetchArguments, replayable, responseFacts } from "../runtime/fetch-init.js";
 
 /** @typedef {import("./protocol.js").EngineState} EngineState */
 /** @typedef {import("./protocol.js").EngineMessage} EngineMessage */
@@ -303,13 +303,7 @@ export class IsolatedKeeper {
    */
   async fetch(input, init) {
     this.#check();
-    if (init !== undefined && init !== null && typeof init !== "object") {
-      throw invalidArgument("keeper.fetch: init must be an object");
-    }
-    const isRequest = typeof Request === "function" && input instanceof Request;
-    const method =
-      init && init.method !== undefined ? init.method : isRequest ? /** @type {Request} */ (input).method : "GET";
-    if (typeof method !== "string") throw invalidArgument("keeper.fetch: method must be a string");
+    const { method } = fetchArguments(input, init);
     const href = resolveUrl(input) ?? "";
     const canReplay = replayable(input, init);
     /** @type {string | undefined} */
@@ -318,21 +312,10 @@ export class IsolatedKeeper {
     for (let round = 0; ; round++) {
       const granted = await this.#request("authorize", { href, method, token });
       token = granted.token;
-      const headers = new Headers(init?.headers ?? (isRequest ? /** @type {Request} */ (input).headers : undefined));
-      headers.set("authorization", granted.header);
-      if (granted.proof) headers.set("dpop", granted.proof);
-      const request = isRequest ? /** @type {Request} */ (input).clone() : href;
-      const response = await platformFetch(request, {
-        ...init,
-        headers,
-        redirect: redirectMode(input, init, granted.follow),
-      });
+      const response = await platformFetch(...authorizedRequest(input, init, href, granted));
       const next = await this.#request("afterResponse", {
-        href: response.redirected && response.url ? response.url : href,
-        status: response.status,
+        ...responseFacts(response, href),
         version: granted.version,
-        wwwAuthenticate: response.headers.get("www-authenticate") ?? undefined,
-        dpopNonce: response.headers.get("dpop-nonce") ?? undefined,
         replayable: canReplay,
         nonceRetried,
       });

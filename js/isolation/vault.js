@@ -7,6 +7,8 @@
 // with that key: SECURITY.md says so. Writes are chained, so the last one stands, and
 // `flushed()` tells when everything written so far is committed.
 
+import { openDatabase } from "../runtime/idb.js";
+
 const DB = "tokenkeeper-isolation";
 const STORE = "sealed";
 const encoder = new TextEncoder();
@@ -16,22 +18,6 @@ const encoder = new TextEncoder();
  * areas' record texts.
  * @typedef {{ marker: string, session: string | null, local: string | null }} VaultEntry
  */
-
-/** @returns {Promise<IDBDatabase | null>} */
-function openDatabase() {
-  const idb = /** @type {IDBFactory | undefined} */ (/** @type {any} */ (globalThis).indexedDB);
-  if (!idb) return Promise.resolve(null);
-  return new Promise((resolve) => {
-    try {
-      const request = idb.open(DB, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => resolve(null);
-    } catch {
-      resolve(null);
-    }
-  });
-}
 
 /** One request in its own transaction; resolves with its result once committed (null on failure). */
 function run(
@@ -69,7 +55,7 @@ export class Vault {
   /** The vault of `namespace`, its key made on first use; null without IndexedDB or WebCrypto. */
   static async open(/** @type {string} */ namespace) {
     const subtle = globalThis.crypto?.subtle;
-    const db = await openDatabase();
+    const db = await openDatabase(DB, STORE);
     if (!db || !subtle) return null;
     const name = `key:${namespace}`;
     let key = /** @type {CryptoKey | null} */ (await run(db, "readonly", (s) => s.get(name)));

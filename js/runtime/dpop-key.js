@@ -4,26 +4,11 @@
 // reloads and tabs share it (in memory where IndexedDB is missing, e.g. Node).
 
 import { platformCrypto } from "./globals.js";
+import { openDatabase } from "./idb.js";
 
 const DB = "tokenkeeper-dpop";
 const STORE = "keys";
 const ALGORITHM = { name: "ECDSA", namedCurve: "P-256" };
-
-/** @returns {Promise<IDBDatabase | null>} */
-function openDatabase() {
-  const idb = /** @type {IDBFactory | undefined} */ (/** @type {any} */ (globalThis).indexedDB);
-  if (!idb) return Promise.resolve(null);
-  return new Promise((resolve) => {
-    try {
-      const request = idb.open(DB, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => resolve(null);
-    } catch {
-      resolve(null);
-    }
-  });
-}
 
 /** Runs `body` in one transaction and resolves with what it settles, or null on failure. */
 function transact(
@@ -67,7 +52,7 @@ export class DpopKey {
   async #load() {
     const subtle = platformCrypto();
     if (!subtle) throw new Error("no WebCrypto");
-    const db = await openDatabase();
+    const db = await openDatabase(DB, STORE);
     const ns = this.#namespace;
     const stored =
       db &&
@@ -112,7 +97,7 @@ export class DpopKey {
   /** Signed out: forget the pair here and delete it from IndexedDB. */
   async forget() {
     this.#pair = null;
-    const db = await openDatabase();
+    const db = await openDatabase(DB, STORE);
     if (!db) return;
     await transact(db, "readwrite", (store) => store.delete(this.#namespace));
     db.close();
