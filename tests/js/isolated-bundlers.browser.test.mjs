@@ -176,6 +176,15 @@ async function expectIsolatedAppWorks(root, pagePath, pageFile, extraMounts = {}
     assert.ok(!loads.some((u) => u.startsWith(issuer.origin)), "the page itself makes no request to the issuer");
     assert.equal(await page.evaluate(() => window.__wasm), 0, "the page compiles no wasm");
 
+    // keeper.fetch (with the token from the worker) uses fetch as it was at import, not as the
+    // app wrapped it later.
+    const wrapped = await page.evaluate(async () => {
+      const before = window.wrappedFetchSaw;
+      const status = (await window.keeper.fetch("/no-such-api")).status;
+      return { status, seen: window.wrappedFetchSaw - before };
+    });
+    assert.deepEqual(wrapped, { status: 404, seen: 0 }, "keeper.fetch bypasses a later fetch wrapper");
+
     const readable = await page.evaluate(pageReadable);
     // The only web storage entry is the tab's session marker (proxy.js), never a token record.
     assert.deepEqual(readable.keys, ["tokenkeeper:isolated-consumer:isolation-marker"], "web storage");
