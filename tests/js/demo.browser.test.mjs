@@ -292,6 +292,34 @@ test("the DPoP switch: tokens bound to the keeper's key, refreshed with proofs, 
   });
 });
 
+test("the isolation switch: the keeper in a SharedWorker; the page's storage and keeper hold no refresh token, and the panel says so", async () => {
+  await withDemo(async (demo, context) => {
+    const page = await openDemo(context, `${demo.url}/`);
+    await signIn(page, { remember: true, worker: true });
+    assert.match(await page.textContent("#keeper-code"), /isolation: "worker"/);
+    const since = Date.now();
+    await waitForEntry(page, "[data-kind=refreshed]", { since });
+    const refreshes = refreshRequests(demo, 0).length;
+    assert.ok(refreshes >= 1, "refreshed");
+    const seen = await page.evaluate(() => ({
+      storage: [localStorage, sessionStorage].flatMap((s) => Object.keys(s).map((k) => `${k}=${s.getItem(k)}`)),
+      tokenRequests: performance.getEntriesByType("resource").filter((e) => new URL(e.name).pathname === "/token")
+        .length,
+    }));
+    assert.doesNotMatch(seen.storage.join("\n"), /rt_|refreshToken|eyJ/, "no token in web storage");
+    assert.equal(seen.tokenRequests, 1, "the page made the code exchange only; the worker refreshes");
+    assert.equal(await page.getAttribute("#see-verdict", "data-refresh-token"), "absent");
+    assert.match(await page.textContent("#see-verdict"), /^No refresh token anywhere JavaScript on this page can read/);
+    assert.match(await page.textContent("#see-memory"), /^access token only — the refresh token stays/);
+    assert.match(await page.textContent("#signin-status"), /refresh token in the keeper's worker/);
+    await page.click("#callapi");
+    await waitForEntry(page, "[data-kind=api][data-status='200']", { since });
+    await page.click("#signout");
+    await waitForEntry(page, "[data-kind=cleared][data-reason=logout]", { since });
+    assertCleanConsole(page);
+  });
+});
+
 test("the token inspector decodes a pasted token and shows errors by code", async () => {
   await withDemo(async (demo, context) => {
     const page = await openDemo(context, `${demo.url}/`);

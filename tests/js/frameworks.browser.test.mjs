@@ -237,6 +237,64 @@ async function signInRefreshAndUnmount(name, { strictMode, reactMajor }) {
   }
 }
 
+/**
+ * The example with ?isolation=worker (API §7, issue 19 acceptance 8): the keeper's engine in the
+ * origin's SharedWorker behind the same binding. Signs in (the page's own code exchange), sees a
+ * refresh, reloads and stays signed in, calls the API; after the reload the page itself made no
+ * token request, loaded no wasm, opened no keeper channel, and its web storage holds no token.
+ */
+async function isolatedSignInAndRefresh(name) {
+  const issuer = await startTestIssuer({ accessTokenTtl: TTL_SECONDS, static: { "/": `${EXAMPLES}${name}/dist` } });
+  const context = await browser.newContext();
+  await context.addInitScript(probePage);
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e}`));
+  page.on("console", (m) => m.type() === "error" && problems.push(`console error: ${m.text()}`));
+  try {
+    await page.goto(`${issuer.origin}/?isolation=worker`);
+    await statusIs(page, "signed-out");
+    await page.click("#sign-in");
+    await statusIs(page, "fresh");
+    const first = await claimsOf(page);
+    assert.equal(first.sub, "test-user");
+    await page.waitForFunction((jti) => !document.getElementById("claims")?.textContent.includes(jti), first.jti, {
+      timeout: TTL_SECONDS * 2000,
+    });
+    await page.reload();
+    await statusIs(page, "fresh");
+    const atReload = refreshRequests(issuer).length;
+    await page.click("#call-api");
+    await page.waitForFunction(() => document.getElementById("message").textContent.startsWith("/api/me: 200"));
+    await until(() => refreshRequests(issuer).length >= atReload + 1, TTL_SECONDS * 2000, "a refresh after the reload");
+    assert.equal(issuer.stats.reuseDetections, 0);
+    const fingerprints = refreshRequests(issuer).map((r) => r.refreshTokenFingerprint);
+    assert.equal(new Set(fingerprints).size, fingerprints.length, "each refresh token was presented once");
+
+    const seen = await page.evaluate(() => ({
+      loads: performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname),
+      storage: [sessionStorage, localStorage].flatMap((s) => Object.entries(s)),
+      channelsOpened: window.probe.channelsOpened,
+    }));
+    assert.deepEqual(
+      seen.loads.filter((p) => p.endsWith(".wasm") || p === "/token"),
+      [],
+      "the page neither loads wasm nor asks for tokens",
+    );
+    assert.equal(seen.channelsOpened, 0, "no page keeper: no keeper channel in the page");
+    assert.deepEqual(
+      seen.storage.map(([key]) => key).sort(),
+      [`${name}-example:isolation`, `tokenkeeper:${name}-example:isolation-marker`].sort(),
+      "no token record in web storage",
+    );
+    assert.ok(!seen.storage.some(([, value]) => value.includes(".")), "no token text in web storage");
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+    await issuer.close();
+  }
+}
+
 describe("the example apps in Chromium", { concurrency: 2 }, () => {
   test("React (StrictMode, development build): sign-in, one keeper, one refresh per token, nothing after unmount", () =>
     signInRefreshAndUnmount("react", { strictMode: true, reactMajor: 19 }));
@@ -246,6 +304,12 @@ describe("the example apps in Chromium", { concurrency: 2 }, () => {
 
   test("Vue: sign-in, one keeper, one refresh per token, nothing after app.unmount()", () =>
     signInRefreshAndUnmount("vue", { strictMode: false }));
+
+  test("React with isolation worker: signed in, refreshed in the SharedWorker across a reload, nothing in the page", () =>
+    isolatedSignInAndRefresh("react"));
+
+  test("Vue with isolation worker: signed in, refreshed in the SharedWorker across a reload, nothing in the page", () =>
+    isolatedSignInAndRefresh("vue"));
 });
 
 describe("in Node", () => {

@@ -36,10 +36,11 @@ export function waitSignedIn(page, yes = true, timeout = SIGN_IN_TIMEOUT_MS) {
 }
 
 /** Signs in through the page's form: authorization code + PKCE at the demo's issuer. */
-export async function signIn(page, { mode = "spa", remember = true, dpop = false } = {}) {
+export async function signIn(page, { mode = "spa", remember = true, dpop = false, worker = false } = {}) {
   await page.check(`#mode-${mode}`);
   await page.setChecked("#remember", remember);
   if (mode === "spa") await page.setChecked("#dpop", dpop);
+  if (mode === "spa") await page.setChecked("#isolation", worker);
   await page.click("#signin");
   await waitSignedIn(page);
 }

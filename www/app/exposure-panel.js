@@ -1,5 +1,6 @@
 // What a script running on this page — an XSS payload, a compromised dependency — could read:
-// document.cookie and both web storages, scanned for token records. Names and kinds only.
+// document.cookie and both web storages, scanned for token records, and what the page's keeper
+// object holds in the page's memory. Names and kinds only.
 import { $ } from "./dom.js";
 
 /** "key: access token, refresh token" for each entry of a storage. */
@@ -50,7 +51,21 @@ export function showExposure(host) {
     const session = scan(sessionStorage);
     $("see-local").textContent = local.text;
     $("see-session").textContent = session.text;
-    const where = [local.refreshToken && "localStorage", session.refreshToken && "sessionStorage"].filter(Boolean);
+    // A page keeper reads its refresh token from storage into this page's memory; the proxy of
+    // isolation "worker" never receives one (the worker keeps it).
+    const inMemory = signedIn && mode === "spa" && !host.built.worker;
+    $("see-memory").textContent = !signedIn
+      ? "no tokens"
+      : host.built.worker
+        ? "access token only — the refresh token stays in the keeper's SharedWorker"
+        : mode === "bff"
+          ? "access token only"
+          : "access token and refresh token, in this page's memory";
+    const where = [
+      local.refreshToken && "localStorage",
+      session.refreshToken && "sessionStorage",
+      inMemory && "this page's memory",
+    ].filter(Boolean);
     const verdict = $("see-verdict");
     verdict.dataset.refreshToken = where.length ? "present" : "absent";
     verdict.textContent = where.length
@@ -58,9 +73,11 @@ export function showExposure(host) {
         (host.built.dpop
           ? ", except that DPoP binds it to this browser's key, which no script can export."
           : " until it is rotated or revoked.")
-      : signedIn
-        ? "No refresh token anywhere JavaScript can read: the backend holds it; scripts see an access token at most."
-        : "No tokens.";
+      : signedIn && host.built.worker
+        ? "No refresh token anywhere JavaScript on this page can read: the keeper's worker holds it; scripts see an access token at most."
+        : signedIn
+          ? "No refresh token anywhere JavaScript can read: the backend holds it; scripts see an access token at most."
+          : "No tokens.";
   };
   for (const event of ["changed", "cleared"]) host.on(event, render);
   host.onRebuild(render);

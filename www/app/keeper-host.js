@@ -16,7 +16,7 @@ export class KeeperHost {
   /** @type {Map<string, Set<Function>>} */
   #listeners = new Map();
   #rebuilt = new Set();
-  #built = { mode: "spa", dpop: false, clockOffsetMs: 0 };
+  #built = { mode: "spa", dpop: false, worker: false, clockOffsetMs: 0 };
   #code = "";
 
   /** @param {{ issuer: string, tokenEndpoint: string, revocationEndpoint: string, clientId: string }} config */
@@ -33,24 +33,30 @@ export class KeeperHost {
     return this.#code;
   }
 
-  /** What the current keeper was built with: { mode, dpop, clockOffsetMs }. */
+  /** What the current keeper was built with: { mode, dpop, worker, clockOffsetMs }. */
   get built() {
     return this.#built;
   }
 
   /**
-   * Disposes of the current keeper and builds one for `mode` ("spa" or "bff"), `dpop` and a
-   * clock `clockOffsetMs` off the real one. A keeper of the same namespace restores the tokens.
+   * Disposes of the current keeper and builds one for `mode` ("spa" or "bff"), `dpop`, `worker`
+   * (isolation "worker", in the browser mode: the engine in a SharedWorker) and a clock
+   * `clockOffsetMs` off the real one. A keeper of the same namespace restores the tokens.
    */
-  build({ mode, dpop, clockOffsetMs = this.#built.clockOffsetMs }) {
+  build({ mode, dpop, worker = false, clockOffsetMs = this.#built.clockOffsetMs }) {
     this.#keeper?.dispose();
     const c = this.#config;
+    const isolated = mode === "spa" && worker;
+    // A worker's keeper takes no functions: the clock drill needs the page's keeper.
+    const skew = isolated ? 0 : clockOffsetMs;
     const options = {
-      namespace: NAMESPACES[mode],
-      storage: "session", // setTokens(…, { remember: true }) moves them to localStorage
+      namespace: isolated ? "tokenkeeper-demo-worker" : NAMESPACES[mode],
+      ...(isolated
+        ? { isolation: "worker" } // the engine, its storage and the refresh token in a SharedWorker
+        : { storage: "session" }), // setTokens(…, { remember: true }) moves them to localStorage
       refreshBeforeSeconds: REFRESH_BEFORE_SECONDS,
       allowedOrigins: [c.issuer], // keeper.fetch adds the token for the API there, nowhere else
-      ...(clockOffsetMs !== 0 && { now: () => Date.now() + clockOffsetMs }),
+      ...(skew !== 0 && { now: () => Date.now() + skew }),
       ...(mode === "bff"
         ? { refresh: refreshAtBackend, revoke: signOutAtBackend }
         : {
@@ -58,11 +64,11 @@ export class KeeperHost {
             dpop,
           }),
     };
-    this.#code = codeOf(options, clockOffsetMs);
+    this.#code = codeOf(options, skew);
     const keeper = new TokenKeeper(options);
     for (const [event, listeners] of this.#listeners) for (const listener of listeners) keeper.on(event, listener);
     this.#keeper = keeper;
-    this.#built = { mode, dpop: mode === "spa" && dpop, clockOffsetMs };
+    this.#built = { mode, dpop: mode === "spa" && dpop, worker: isolated, clockOffsetMs: skew };
     for (const listener of this.#rebuilt) listener(keeper);
     return keeper;
   }

@@ -1,8 +1,8 @@
-// The sign-in choices (mode, remember me, DPoP, user), kept in localStorage so that the page
+// The sign-in choices (mode, remember me, DPoP, isolation "worker", user), kept in localStorage so that the page
 // builds the same keeper after the sign-in redirect, on reload and in a second tab. No tokens.
 
 const KEY = "tokenkeeper-demo:settings";
-const DEFAULTS = { mode: "spa", remember: false, dpop: false, user: "ada" };
+const DEFAULTS = { mode: "spa", remember: false, dpop: false, worker: false, user: "ada" };
 
 export function loadSettings() {
   try {

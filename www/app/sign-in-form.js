@@ -21,6 +21,7 @@ export function wireSignInForm(host, config, settings) {
   $(`mode-${settings.mode}`).checked = true;
   $("remember").checked = settings.remember;
   $("dpop").checked = settings.dpop;
+  $("isolation").checked = settings.worker;
   $("user").value = settings.user;
 
   const reflect = () => {
@@ -29,12 +30,18 @@ export function wireSignInForm(host, config, settings) {
     form.hidden = signedIn;
     const bff = settings.mode === "bff";
     $("dpop").disabled = bff;
+    $("isolation").disabled = bff;
     $("dpop-note").textContent = bff
       ? "(In BFF mode the backend holds the refresh token; DPoP is for the browser mode.)"
       : "";
     document.body.dataset.mode = host.built.mode;
     if (signedIn) {
-      const where = host.built.mode === "bff" ? "refresh token on the server (BFF)" : "refresh token in the browser";
+      const where =
+        host.built.mode === "bff"
+          ? "refresh token on the server (BFF)"
+          : host.built.worker
+            ? "refresh token in the keeper's worker"
+            : "refresh token in the browser";
       const dpop = keeper.tokenType === "DPoP" ? " · DPoP-bound" : "";
       status(`Signed in as ${keeper.claims?.sub} · ${where} · ${STORAGE_TEXT[keeper.storageKind]}${dpop}`, "ok");
     }
@@ -45,9 +52,10 @@ export function wireSignInForm(host, config, settings) {
       mode: form.elements.mode.value,
       remember: $("remember").checked,
       dpop: $("dpop").checked,
+      worker: $("isolation").checked,
       user: $("user").value.trim() || "ada",
     };
-    const rebuild = next.mode !== settings.mode || next.dpop !== settings.dpop;
+    const rebuild = next.mode !== settings.mode || next.dpop !== settings.dpop || next.worker !== settings.worker;
     Object.assign(settings, next);
     saveSettings(settings);
     if (rebuild) host.build(settings);
