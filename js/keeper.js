@@ -87,6 +87,9 @@ export class TokenKeeper {
   /** DPoP key work in order: a revocation's proof is signed before sign-out deletes the key. */
   #dpopQueue = Promise.resolve();
   #requestTimeoutMs = 10000;
+  /** Disposed while a token request was out: the handle that stores its answer (see #drive). */
+  /** @type {KeeperHandle | null} */
+  #draining = null;
   /** Outputs of starting up, held until the caller could subscribe (then null). */
   /** @type {Output[] | null} */
   #startup = [];
@@ -257,10 +260,12 @@ export class TokenKeeper {
     /** @type {Report} */
     let report = { r: "start" };
     for (;;) {
-      steps ??= this.#call("advance", { run, report })?.r;
-      if (!steps) return;
+      steps ??= this.#advance(run, report);
+      if (!steps) return this.#drained();
       for (const step of steps) {
-        if (step.step === "done") return;
+        // Disposed: only what lets go of a finished request (announce, release) is carried out.
+        const letsGo = step.step === "announce" || step.step === "release";
+        if (step.step === "done" || (this.#handle === null && !letsGo)) return this.#drained();
         try {
           report = await this.#steps.run(step);
         } catch {
@@ -269,6 +274,29 @@ export class TokenKeeper {
       }
       steps = undefined;
     }
+  }
+
+  /**
+   * The run's next steps after `report`. After dispose() only while a token request that was
+   * out when it came is answered: its answer is stored (a refresh token the server rotated
+   * must not be lost: this tab's next keeper, or another tab, would present the spent one),
+   * and nothing else of the keeper runs — no event, message or timer.
+   * @returns {import("./generated/protocol.js").Step[] | undefined}
+   */
+  #advance(/** @type {number} */ run, /** @type {Report} */ report) {
+    if (this.#handle !== null) return this.#call("advance", { run, report })?.r;
+    const draining = this.#draining;
+    if (draining === null) return undefined;
+    return JSON.parse(draining.call(JSON.stringify({ op: "advance", now: this.#now(), run, report }))).r;
+  }
+
+  /** A disposed keeper's run is over: let go of everything, free the Rust side. */
+  #drained() {
+    const draining = this.#draining;
+    if (draining === null) return;
+    this.#draining = null;
+    this.#steps.stop();
+    draining.free();
   }
 
   /** Settles the waiting calls; `refresh()` callers wait on while retries go on. */
@@ -509,10 +537,16 @@ export class TokenKeeper {
     this.#timer.cancel();
     this.#stopListening();
     this.#tabs?.close();
-    this.#steps.stop();
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w.reject(keeperError("ERR_DISPOSED"));
+    if (this.#steps.sending) {
+      // A token request is out: its answer is stored (and the lock released) before the Rust
+      // side goes (#drive, #drained).
+      this.#draining = handle;
+      return;
+    }
+    this.#steps.stop();
     // The Rust side's memory, now rather than at garbage collection; after the current call
     // returns, since dispose() may run inside one of the keeper's own event listeners.
     queueMicrotask(() => handle.free());

@@ -41,6 +41,8 @@ export class StepRunner {
   /** @type {(() => void) | null} */
   #endWait = null;
   #stopped = false;
+  /** Whether a token request (or the app's refresh callback) is out: it may spend the refresh token. */
+  sending = false;
 
   constructor(/** @type {StepHost} */ host) {
     this.#host = host;
@@ -98,10 +100,14 @@ export class StepRunner {
         } catch {
           return { r: "no-key" };
         }
-        return postForm({ url: step.url, body: step.body, dpopProof, timeoutMs: step.timeoutMs });
+        this.sending = true;
+        return postForm({ url: step.url, body: step.body, dpopProof, timeoutMs: step.timeoutMs }).finally(
+          () => (this.sending = false),
+        );
       }
       case "call":
-        return this.#call(step.tokens, step.timeoutMs);
+        this.sending = true;
+        return this.#call(step.tokens, step.timeoutMs).finally(() => (this.sending = false));
       case "probe":
         return probe(step.url, step.timeoutMs);
       case "done":

@@ -4,6 +4,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import {
+  anySpentPresentedAgain,
   events,
   issuerBrowserSuite,
   issuerSignIn,
@@ -174,6 +175,30 @@ test("a getAccessToken() that needs a refresh enters wasm at most 4 times, in ev
       assert.ok(counted.calls.length <= 4, `${storage}: ${counted.calls.join(", ")}`);
       await tab.close();
     }
+  });
+});
+
+test("a keeper disposed while its token request is out stores the answer: the tab's next keeper takes the rotated token", async () => {
+  // An app that rebuilds its keeper (new options, a remount) in the middle of a refresh: the
+  // server rotates the refresh token for a keeper that is gone.
+  await withIssuer({}, async (issuer, context) => {
+    const options = { ...oauthOptions(issuer), storage: "local" };
+    const tab = await openTab(context, issuer, options);
+    await signIn(tab, issuer, { remember: true });
+    issuer.failNext("slow", { delayMs: 1000 });
+    await tab.evaluate(() => void window.keeper.refresh().catch(() => {}));
+    await until(() => refreshLog(issuer).length === 1, "the refresh request");
+    const outcome = await tab.evaluate((options) => {
+      window.keeper.dispose();
+      window.keeper = window.makeKeeper(options);
+      return window.keeper.refresh().then(
+        () => "refreshed",
+        (e) => e.code,
+      );
+    }, options);
+    assert.equal(outcome, "refreshed");
+    assert.equal(issuer.stats.reuseDetections, 0);
+    assert.equal(anySpentPresentedAgain(issuer), false);
   });
 });
 
