@@ -75,3 +75,13 @@ export function initFailed(/** @type {string} */ why, /** @type {unknown} */ cau
 export function invalidArgument(/** @type {string} */ message) {
   return new TokenError("ERR_INVALID_ARGUMENT", message);
 }
+
+/** Reports a listener's exception without stopping the other listeners. */
+export function reportListenerError(/** @type {unknown} */ error) {
+  const report = /** @type {any} */ (globalThis).reportError;
+  if (typeof report === "function") report(error);
+  else
+    queueMicrotask(() => {
+      throw error;
+    });
+}

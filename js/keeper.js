@@ -6,7 +6,15 @@
 // listeners and their unsubscribe functions, promises, and the option values that are
 // functions.
 import { KeeperHandle, decoding } from "./full.js";
-import { TokenError, errorFromReply, invalidArgument, keeperError, notInitialized, refreshFacts } from "./errors.js";
+import {
+  TokenError,
+  errorFromReply,
+  invalidArgument,
+  keeperError,
+  notInitialized,
+  refreshFacts,
+  reportListenerError,
+} from "./errors.js";
 import { optionsJson, tokenSetFields } from "./runtime/token-fields.js";
 import { listenToPage, pageOrigin, resolveUrl } from "./runtime/page.js";
 import { WakeTimer } from "./runtime/timer.js";
@@ -32,16 +40,6 @@ function unknownOutput(/** @type {never} */ output) {
 }
 
 const EVENTS = new Set(["changed", "refreshing", "refreshed", "expired", "error", "cleared", "idle-warning"]);
-
-/** Reports a listener's exception without stopping the other listeners. */
-function reportListenerError(/** @type {unknown} */ error) {
-  const report = /** @type {any} */ (globalThis).reportError;
-  if (typeof report === "function") report(error);
-  else
-    queueMicrotask(() => {
-      throw error;
-    });
-}
 
 /** A random seed for the keeper's jitter and DPoP proof ids. */
 function seed() {

@@ -5,7 +5,7 @@
 // engine pushes (access token, claims, expiry...), so the getters need no round trip; calls are
 // requests with ids (protocol.js). No wasm here: this file and what it imports are the whole
 // of the `tokenkeeper/isolated` entry.
-import { TokenError, errorFromReply, invalidArgument } from "../errors.js";
+import { TokenError, errorFromReply, invalidArgument, reportListenerError } from "../errors.js";
 import { JS_ERROR } from "../generated/constants.js";
 import { optionsJson, tokenSetFields } from "../runtime/token-fields.js";
 import { listenToPage, resolveUrl } from "../runtime/page.js";
@@ -48,15 +48,6 @@ function marker(/** @type {string} */ namespace, /** @type {string | undefined} 
   } catch {
     return null;
   }
-}
-
-function reportListenerError(/** @type {unknown} */ error) {
-  const report = /** @type {any} */ (globalThis).reportError;
-  if (typeof report === "function") report(error);
-  else
-    queueMicrotask(() => {
-      throw error;
-    });
 }
 
 export class IsolatedKeeper {
