@@ -106,6 +106,7 @@ export class Engine {
     /** @type {string | null} */ marker,
     /** @type {boolean} */ shared,
   ) {
+    const startedAt = Date.now();
     const key = `${namespace}:tokens`;
     const areas = storageAreas();
     const aliveLock = `tokenkeeper:${namespace}:engine`;
@@ -152,7 +153,8 @@ export class Engine {
     }
     // When this engine's keeper last signed out: a session begun before then is the one that
     // ended (another engine's record of it, written before that engine heard), never adopted.
-    let signedOutAt = 0;
+    // At first, when the engine started: what was stored before, the start restored or dropped.
+    let signedOutAt = startedAt;
     const makeKeeper = () => {
       try {
         const keeper = new TokenKeeper({
@@ -173,7 +175,7 @@ export class Engine {
     };
     makeKeeper();
     if (stored && vault) {
-      stored.onmessage = async () => {
+      const adoptStored = async () => {
         const keeper = this.#keeper;
         if (!keeper || keeper.accessToken !== undefined) return;
         const latest = await vault.load();
@@ -186,6 +188,9 @@ export class Engine {
         keeper.dispose();
         makeKeeper();
       };
+      stored.onmessage = adoptStored;
+      // A sign-in another tab stored while this engine was starting, before it listened.
+      void adoptStored();
     }
   }
 
