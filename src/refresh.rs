@@ -389,6 +389,8 @@ pub struct RefreshRun {
     proof_retried: bool,
     caught_up_ms: f64,
     last_error: Option<KeeperError>,
+    /// When the next attempt is due, while backing off (ms, this tab's clock).
+    retry_at: Option<f64>,
 }
 
 enum Failure {
@@ -413,6 +415,7 @@ impl RefreshRun {
             proof_retried: false,
             caught_up_ms: 0.0,
             last_error: None,
+            retry_at: None,
         }
     }
 
@@ -429,6 +432,11 @@ impl RefreshRun {
                 | Phase::Releasing(After::BackOff(_))
                 | Phase::AnnouncingHold(After::BackOff(_))
         )
+    }
+
+    /// Whether the run is backing off and its next attempt is due within `ms` of `now`.
+    pub fn next_attempt_within(&self, now: f64, ms: f64) -> bool {
+        self.between_attempts() && self.retry_at.is_some_and(|at| at - now <= ms)
     }
 
     /// Whether the run has told its callers its outcome and is only finishing (announcing the
@@ -860,6 +868,7 @@ impl RefreshRun {
         k.settle(Err(error), matches!(decision, Backoff::Wait(_)), now);
         match decision {
             Backoff::Wait(ms) => {
+                self.retry_at = Some(now + ms);
                 // The other tabs wait as well — through this tab's next attempt, whose outcome
                 // they will hear of: the server is the origin's, not this tab's.
                 let next_outcome =

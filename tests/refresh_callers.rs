@@ -49,9 +49,23 @@ fn getaccesstoken_decisions() {
     // After a failed attempt, a token with enough validity left is still handed out...
     assert!(w.tabs[tab].settlements[0].access.is_ok());
     assert!(matches!(w.access(tab), Access::Fresh(_)));
-    // ...an expired one never is.
+    // ...an expired one never is: the retry, overdue (its timer did not run), is made now
+    // and its failure answers.
     w.now = T0 + 100_000.0;
-    assert_eq!(w.access(tab), Access::Fail(KeeperError::RefreshFailed));
+    let keeper = &mut w.tabs[tab].keeper;
+    assert_eq!(keeper.access(w.now), Access::Wait);
+    let outputs = keeper.take_outputs();
+    assert!(
+        matches!(outputs[..], [Output::Interrupt(_)]),
+        "the back-off cut short: {outputs:?}"
+    );
+    let attempts = w.server.requests.len();
+    w.run_until(T0 + 100_200.0, 10.0);
+    assert_eq!(w.server.requests.len(), attempts + 1, "the overdue retry");
+    assert_eq!(
+        w.tabs[tab].settlements.last().map(|s| s.access.clone()),
+        Some(Err(KeeperError::RefreshFailed))
+    );
 
     let mut no_refresh = World::new(Server::new(100.0));
     let tab = no_refresh.open_tab(KeeperConfig::default());

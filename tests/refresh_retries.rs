@@ -90,6 +90,30 @@ fn callers_settle_after_one_attempt_while_retries_go_on() {
 }
 
 #[test]
+fn a_caller_with_no_usable_token_waits_for_a_retry_due_within_two_seconds() {
+    // The first attempt fails as the token runs out; the retry is 0.5–1 s away. A caller
+    // arriving in between gets that retry's outcome (the new token), not the last error.
+    let mut w = World::new(Server::new(20.0));
+    w.server.faults.push_back(Fault::Status(500));
+    let tab = w.open_tab(oauth_config(10.0));
+    w.sign_in(tab);
+    w.now = T0 + 19_900.0;
+    assert_eq!(w.access(tab), Access::Wait);
+    run_until_settled(&mut w, tab, 1, 21_000.0);
+    assert_eq!(
+        w.tabs[tab].settlements[0].access,
+        Err(KeeperError::RefreshFailed)
+    );
+    w.run_until(T0 + 20_100.0, 10.0);
+    assert!(w.tabs[tab].keeper.refreshing(), "backing off");
+    assert_eq!(w.access(tab), Access::Wait, "the retry answers this caller");
+    run_until_settled(&mut w, tab, 2, 22_000.0);
+    let token = w.tabs[tab].keeper.access_token().unwrap().to_owned();
+    assert_eq!(w.tabs[tab].settlements[1].access, Ok(token));
+    assert_eq!(w.server.refreshes, 1);
+}
+
+#[test]
 fn a_token_endpoint_that_never_answers_times_out_and_callers_get_ref_timeout() {
     let mut w = World::new(Server::new(20.0));
     w.server.faults.push_back(Fault::Hang);

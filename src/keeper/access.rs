@@ -5,6 +5,11 @@ use super::Keeper;
 use crate::error::KeeperError;
 use crate::refresh::RefreshResult;
 
+/// A caller with no usable token waits for this tab's next attempt when it is due within this
+/// long (the first retries of the default policy, 0.5–2 s); a later one is answered at once
+/// with the last attempt's error, so no call waits through a long back-off.
+pub const WAIT_FOR_RETRY_MS: f64 = 2_000.0;
+
 /// What `getAccessToken` should do now.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Access {
@@ -61,7 +66,8 @@ impl Keeper {
     /// past its idle or absolute limit ends here, before its timer fires (sleep, a throttled
     /// tab). Within the refresh margin it refreshes first; a refresh that cannot run now (held
     /// back after failures, or between retries) answers at once: the token if it is still
-    /// usable, else why not.
+    /// usable, else why not — unless the next attempt is due within [`WAIT_FOR_RETRY_MS`],
+    /// whose outcome then answers.
     pub fn access(&mut self, now: f64) -> Access {
         if self.limit_reached(now) {
             self.tick(now); // signs out, everywhere, with the reason
@@ -77,6 +83,9 @@ impl Keeper {
         }
         let fallback = |k: &Keeper, e: KeeperError| match k.usable_token(now) {
             Some(token) => Access::Fresh(token),
+            // Nothing usable, and this tab's next attempt is moments away: its outcome answers
+            // (one attempt's outcome, as for the caller that started the refresh).
+            None if k.next_attempt_soon(now) => Access::Wait,
             None => Access::Fail(e),
         };
         if !self.config.can_refresh() {
@@ -86,6 +95,15 @@ impl Keeper {
             Ok(()) => Access::Wait,
             Err(e) => fallback(self, e),
         }
+    }
+
+    /// Whether this tab is backing off between attempts and the next one is due within
+    /// [`WAIT_FOR_RETRY_MS`].
+    fn next_attempt_soon(&self, now: f64) -> bool {
+        self.refreshing
+            .run
+            .as_ref()
+            .is_some_and(|run| run.next_attempt_within(now, WAIT_FOR_RETRY_MS))
     }
 
     /// `refresh()`: refreshes now even a fresh token, joining a refresh under way (and
@@ -120,7 +138,9 @@ impl Keeper {
                 Ok(())
             }
             Some(run) if run.between_attempts() => {
-                if forced {
+                // refresh() cuts the back-off short; so does any caller once the next attempt
+                // is overdue (its timer slept or was throttled with the tab).
+                if forced || run.next_attempt_within(now, 0.0) {
                     let id = run.id();
                     self.out.push(super::Output::Interrupt(id));
                     Ok(())
