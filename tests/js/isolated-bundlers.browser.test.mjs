@@ -13,6 +13,7 @@ import { promisify } from "node:util";
 import { launchChromium } from "../support/browser.mjs";
 import { testKit, until } from "../support/issuer-page.mjs";
 import { recordToken } from "../support/leak-scan.mjs";
+import { storedInPage } from "../support/page-readable.mjs";
 import { ROOT, SCRATCH } from "../support/package.mjs";
 import { serveStatic } from "../support/static-server.mjs";
 
@@ -70,35 +71,14 @@ function countWasm() {
 }
 
 /** What script in the page can read: web storage, IndexedDB values, the keeper's state. */
-async function pageReadable() {
-  const parts = [];
-  for (const storage of [sessionStorage, localStorage]) {
-    for (let i = 0; i < storage.length; i++) parts.push(storage.key(i), storage.getItem(storage.key(i)));
-  }
-  const asText = (value) =>
-    value instanceof ArrayBuffer || ArrayBuffer.isView(value)
-      ? new TextDecoder().decode(value)
-      : value && typeof value === "object"
-        ? Object.values(value).map(asText).join(" ")
-        : String(value);
-  for (const { name } of await indexedDB.databases()) {
-    const db = await new Promise((resolve, reject) => {
-      const r = indexedDB.open(name);
-      r.onsuccess = () => resolve(r.result);
-      r.onerror = () => reject(r.error);
-    });
-    for (const store of db.objectStoreNames) {
-      const values = await new Promise((resolve) => {
-        const r = db.transaction(store).objectStore(store).getAll();
-        r.onsuccess = () => resolve(r.result);
-      });
-      parts.push(...values.map(asText));
-    }
-    db.close();
-  }
-  const k = window.keeper;
-  parts.push(JSON.stringify([k.accessToken, k.claims, k.idToken, k.idClaims, k.expiresAt, k.storageKind]));
-  const keys = [sessionStorage, localStorage].flatMap((s) => Array.from({ length: s.length }, (_, i) => s.key(i)));
+async function pageReadable(page) {
+  const { parts, keys } = await page.evaluate(storedInPage);
+  parts.push(
+    await page.evaluate(() => {
+      const k = window.keeper;
+      return JSON.stringify([k.accessToken, k.claims, k.idToken, k.idClaims, k.expiresAt, k.storageKind]);
+    }),
+  );
   return { text: parts.join("\n"), keys };
 }
 
@@ -185,7 +165,7 @@ async function expectIsolatedAppWorks(root, pagePath, pageFile, extraMounts = {}
     });
     assert.deepEqual(wrapped, { status: 404, seen: 0 }, "keeper.fetch bypasses a later fetch wrapper");
 
-    const readable = await page.evaluate(pageReadable);
+    const readable = await pageReadable(page);
     // The only web storage entry is the tab's session marker (proxy.js), never a token record.
     assert.deepEqual(readable.keys, ["tokenkeeper:isolated-consumer:isolation-marker"], "web storage");
     assert.ok(refreshTokens.size >= 2, "the refresh token rotated");

@@ -12,6 +12,7 @@ import { chromium } from "playwright-core";
 import { CHROMIUM_ARGS, launchChromium } from "../support/browser.mjs";
 import { startIssuer, oauthOptions, issuerSignIn, until } from "../support/issuer-page.mjs";
 import { recordText, recordToken } from "../support/leak-scan.mjs";
+import { storedInPage } from "../support/page-readable.mjs";
 
 // Every token the issuer hands out, read off its answers in this process (the keeper's worker
 // asks for them, so no page sees those answers): the refresh tokens the pages must never hold.
@@ -72,39 +73,22 @@ const heldToken = (page) => page.evaluate(() => window.keeper.accessToken);
  * getAccessToken(), refresh() and a failing call return.
  */
 async function pageReadable(page) {
-  return page.evaluate(async () => {
-    const parts = [...window.received, JSON.stringify(window.fetched), JSON.stringify(window.events)];
-    for (const storage of [sessionStorage, localStorage]) {
-      for (let i = 0; i < storage.length; i++) parts.push(storage.key(i), storage.getItem(storage.key(i)));
-    }
-    const asText = (value) => {
-      if (value instanceof ArrayBuffer) return new TextDecoder().decode(value);
-      if (ArrayBuffer.isView(value)) return new TextDecoder().decode(value);
-      if (value && typeof value === "object") return Object.values(value).map(asText).join(" ");
-      return String(value);
-    };
-    for (const { name } of await indexedDB.databases()) {
-      const db = await new Promise((resolve, reject) => {
-        const r = indexedDB.open(name);
-        r.onsuccess = () => resolve(r.result);
-        r.onerror = () => reject(r.error);
-      });
-      for (const store of db.objectStoreNames) {
-        const values = await new Promise((resolve) => {
-          const r = db.transaction(store).objectStore(store).getAll();
-          r.onsuccess = () => resolve(r.result);
-        });
-        parts.push(...values.map(asText));
-      }
-      db.close();
-    }
+  const recorded = await page.evaluate(() => [
+    ...window.received,
+    JSON.stringify(window.fetched),
+    JSON.stringify(window.events),
+  ]);
+  const { parts: stored } = await page.evaluate(storedInPage);
+  const answers = await page.evaluate(async () => {
     const k = window.keeper;
-    parts.push(await k.getAccessToken().catch((e) => `${e.code} ${e.message}`));
-    parts.push(JSON.stringify(await k.refresh().catch((e) => ({ code: e.code, message: e.message }))));
-    parts.push(await k.dpopThumbprint().catch((e) => `${e.code} ${e.message}`));
-    parts.push(JSON.stringify([k.accessToken, k.claims, k.idToken, k.idClaims, k.expiresAt, k.storageKind]));
-    return parts.join("\n");
+    return [
+      await k.getAccessToken().catch((e) => `${e.code} ${e.message}`),
+      JSON.stringify(await k.refresh().catch((e) => ({ code: e.code, message: e.message }))),
+      await k.dpopThumbprint().catch((e) => `${e.code} ${e.message}`),
+      JSON.stringify([k.accessToken, k.claims, k.idToken, k.idClaims, k.expiresAt, k.storageKind]),
+    ];
   });
+  return [...recorded, ...stored, ...answers].join("\n");
 }
 
 /** Fails when `text` holds any 12-character slice of a refresh token the issuer handed out. */
