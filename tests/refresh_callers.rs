@@ -49,6 +49,13 @@ fn getaccesstoken_decisions() {
     // After a failed attempt, a token with enough validity left is still handed out...
     assert!(w.tabs[tab].settlements[0].access.is_ok());
     assert!(matches!(w.access(tab), Access::Fresh(_)));
+    // ...also once the retry is overdue (its timer did not run), which is then made at once...
+    w.now = T0 + 77_000.0;
+    let keeper = &mut w.tabs[tab].keeper;
+    assert!(matches!(keeper.access(w.now), Access::Fresh(_)));
+    let outputs = keeper.take_outputs();
+    assert!(matches!(outputs[..], [Output::Interrupt(_)]), "{outputs:?}");
+    w.run_until(T0 + 77_200.0, 10.0);
     // ...an expired one never is: the retry, overdue (its timer did not run), is made now
     // and its failure answers.
     w.now = T0 + 100_000.0;

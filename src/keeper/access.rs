@@ -98,12 +98,14 @@ impl Keeper {
     }
 
     /// Whether this tab is backing off between attempts and the next one is due within
-    /// [`WAIT_FOR_RETRY_MS`].
+    /// [`WAIT_FOR_RETRY_MS`] — and may be made then (no hold stops it).
     fn next_attempt_soon(&self, now: f64) -> bool {
-        self.refreshing
-            .run
-            .as_ref()
-            .is_some_and(|run| run.next_attempt_within(now, WAIT_FOR_RETRY_MS))
+        self.held_by(now).is_none()
+            && self
+                .refreshing
+                .run
+                .as_ref()
+                .is_some_and(|run| run.next_attempt_within(now, WAIT_FOR_RETRY_MS))
     }
 
     /// `refresh()`: refreshes now even a fresh token, joining a refresh under way (and
@@ -139,10 +141,14 @@ impl Keeper {
             }
             Some(run) if run.between_attempts() => {
                 // refresh() cuts the back-off short; so does any caller once the next attempt
-                // is overdue (its timer slept or was throttled with the tab).
-                if forced || run.next_attempt_within(now, 0.0) {
+                // is overdue (its timer slept or was throttled with the tab) — that caller
+                // still gets a usable token at once, or else waits for that attempt (access).
+                let overdue = run.next_attempt_within(now, 0.0);
+                if forced || overdue {
                     let id = run.id();
                     self.out.push(super::Output::Interrupt(id));
+                }
+                if forced {
                     Ok(())
                 } else {
                     Err(run.last_error().unwrap_or(KeeperError::RefreshFailed))
