@@ -34,6 +34,12 @@ fn concurrent_calls_in_one_tab_share_one_slow_refresh() {
     assert!(settled.access.is_ok() && settled.refresh.as_ref().is_some_and(Result::is_ok));
 }
 
+/// `getAccessToken()` in tab `i`, its outputs taken instead of carried out.
+fn access_undelivered(w: &mut World, i: usize) -> (Access, Vec<Output>) {
+    let keeper = &mut w.tabs[i].keeper;
+    (keeper.access(w.now), keeper.take_outputs())
+}
+
 #[test]
 fn getaccesstoken_decisions() {
     let mut w = World::new(Server::new(100.0));
@@ -51,17 +57,15 @@ fn getaccesstoken_decisions() {
     assert!(matches!(w.access(tab), Access::Fresh(_)));
     // ...also once the retry is overdue (its timer did not run), which is then made at once...
     w.now = T0 + 77_000.0;
-    let keeper = &mut w.tabs[tab].keeper;
-    assert!(matches!(keeper.access(w.now), Access::Fresh(_)));
-    let outputs = keeper.take_outputs();
+    let (access, outputs) = access_undelivered(&mut w, tab);
+    assert!(matches!(access, Access::Fresh(_)));
     assert!(matches!(outputs[..], [Output::Interrupt(_)]), "{outputs:?}");
     w.run_until(T0 + 77_200.0, 10.0);
     // ...an expired one never is: the retry, overdue (its timer did not run), is made now
     // and its failure answers.
     w.now = T0 + 100_000.0;
-    let keeper = &mut w.tabs[tab].keeper;
-    assert_eq!(keeper.access(w.now), Access::Wait);
-    let outputs = keeper.take_outputs();
+    let (access, outputs) = access_undelivered(&mut w, tab);
+    assert_eq!(access, Access::Wait);
     assert!(
         matches!(outputs[..], [Output::Interrupt(_)]),
         "the back-off cut short: {outputs:?}"
