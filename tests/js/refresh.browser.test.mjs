@@ -227,25 +227,28 @@ describe("failure drills", () => {
     });
   });
 
-  test("a getAccessToken() with no usable token between attempts gets the retry's token when the retry is due within 2 s, not an error", async () => {
+  test("a getAccessToken() with no usable token between attempts gets the retry's token when the retry is due within 2 s, not an error, in every storage mode", async () => {
     // The refresh and the minimum validity share one margin, so the token is spent as the
     // scheduled refresh fails; the retry comes 1–2 s later.
     const options = { refreshBeforeSeconds: 2, minValiditySeconds: 2, retry: { baseDelayMs: 2000 } };
-    await withIssuer({ accessTokenTtl: 4 }, async (issuer, context) => {
-      const tab = await openTab(context, issuer, oauthOptions(issuer, options));
-      await signIn(tab, issuer);
-      issuer.failNext("500");
-      await until(() => refreshLog(issuer).length === 1, "the scheduled refresh's failure", 5000, 10);
-      const seen = await pollTokens(tab, 2500, 100);
-      assert.deepEqual(seen.errors, []);
-      assert.deepEqual(seen.expiredHandedOut, []);
-      assert.deepEqual(
-        refreshLog(issuer)
-          .slice(0, 2)
-          .map((e) => e.outcome),
-        ["500", "ok"],
-      );
-    });
+    for (const storage of ["session", "local", "memory"]) {
+      await withIssuer({ accessTokenTtl: 4 }, async (issuer, context) => {
+        const tab = await openTab(context, issuer, oauthOptions(issuer, { ...options, storage }));
+        await signIn(tab, issuer);
+        issuer.failNext("500");
+        await until(() => refreshLog(issuer).length === 1, "the scheduled refresh's failure", 5000, 10);
+        const seen = await pollTokens(tab, 2500, 100);
+        assert.deepEqual(seen.errors, [], storage);
+        assert.deepEqual(seen.expiredHandedOut, [], storage);
+        assert.deepEqual(
+          refreshLog(issuer)
+            .slice(0, 2)
+            .map((e) => e.outcome),
+          ["500", "ok"],
+          storage,
+        );
+      });
+    }
   });
 
   test("429 with Retry-After: 2 waits at least 2 s", async () => {
